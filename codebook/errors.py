@@ -1,0 +1,82 @@
+"""Every error intercoder raises on purpose, in one tree.
+
+::
+
+    IntercoderError                 base; never raised itself
+    +-- InputError                  the user's input is wrong; HTTP 4xx, CLI exit 2
+    |   +-- CodebookError           a codebook file or object fails validation (all problems listed)
+    |   +-- TranscriptError         a transcript cannot be read or split
+    |   +-- CodedDataError          coded data is malformed or uses codes the codebook lacks
+    |   +-- UnknownNameError        a shipped codebook or dataset name that does not exist
+    +-- DatasetUnavailableError     a bundled dataset (../shared) or spaCy pipeline is not installed
+    +-- ModelIntegrityError         a model folder is missing or its weights fail the sha256 check
+    +-- NotFittedError              a suggester was asked to suggest before ``fit``
+
+An error's message says what was expected, what was found and how to fix it, so the CLI can print
+it as one line and the service can put it in a problem response unchanged. Errors that collect
+several problems (``CodebookError``, ``CodedDataError``) also carry them as ``problems``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, and where it is (file:line, row, field)."""
+
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class IntercoderError(Exception):
+    """Base of every error intercoder raises on purpose."""
+
+
+class InputError(IntercoderError):
+    """The input is wrong; the caller can fix it. Carries the problems found, if several."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems: list[Problem] = list(problems or [])
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return self.message
+        listed = "; ".join(str(problem) for problem in self.problems[:20])
+        more = len(self.problems) - 20
+        suffix = f"; and {more} more" if more > 0 else ""
+        return f"{self.message}: {listed}{suffix}"
+
+
+class CodebookError(InputError):
+    """A codebook fails validation; ``problems`` lists every problem with its location."""
+
+
+class TranscriptError(InputError):
+    """A transcript cannot be read: wrong format, undecodable bytes, empty, missing columns."""
+
+
+class CodedDataError(InputError):
+    """Coded data is malformed or names codes the codebook does not have."""
+
+
+class UnknownNameError(InputError):
+    """A name (shipped codebook, dataset, method) that is not one of the known ones."""
+
+
+class DatasetUnavailableError(IntercoderError):
+    """A dataset or pipeline exists by name but is not installed or not found on this machine."""
+
+
+class ModelIntegrityError(IntercoderError):
+    """A model folder is missing, incomplete, or its weights do not have the expected sha256."""
+
+
+class NotFittedError(IntercoderError):
+    """A suggester (or coder) was used before ``fit``; the message says what to call."""
