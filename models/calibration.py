@@ -1,0 +1,136 @@
+"""Per-code decision thresholds, calibrated by cross-validation inside the training data.
+
+A score of 0.5 means different things for a code seen twice and a code seen two hundred times,
+so each code gets its own threshold. It is chosen on out-of-fold scores of the *training*
+exemplars (grouped folds, so a transcript never scores itself), never on data being evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.model_selection import GroupKFold
+
+from models.exemplars import Exemplars
+
+CalibrationTarget = Literal["kappa", "f1"]
+DEFAULT_THRESHOLD = 0.5
+NEVER = 1.01  # above any score in [0, 1]: a code with no positive exemplar is never suggested
+_GRID_SIZE = 41
+
+Scores = NDArray[np.float64]
+FitAndScore = Callable[[Exemplars, NDArray[np.float32]], Scores]
+
+
+def inner_folds(
+    groups: tuple[str, ...], n_folds: int, seed: int
+) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+    """Grouped folds over the training exemplars; fewer folds when there are few groups."""
+    distinct = len(set(groups))
+    folds = min(n_folds, distinct)
+    if folds < 2:
+        return []
+    # GroupKFold is deterministic; shuffling the group names with the seed varies the split.
+    rng = np.random.default_rng(seed)
+    names = sorted(set(groups))
+    shuffled = {name: rank for rank, name in enumerate(rng.permutation(names))}
+    keys = np.array([shuffled[group] for group in groups])
+    splitter = GroupKFold(n_splits=folds)
+    placeholder = np.zeros(len(groups))
+    return [
+        (np.asarray(train, dtype=np.intp), np.asarray(test, dtype=np.intp))
+        for train, test in splitter.split(placeholder, groups=keys)
+    ]
+
+
+def out_of_fold_scores(
+    fit_and_score: FitAndScore, exemplars: Exemplars, n_codes: int, n_folds: int, seed: int
+) -> Scores | None:
+    """Scores of every training exemplar from a model that never saw its group; None if
+    there are too few groups to hold any out."""
+    folds = inner_folds(exemplars.group_labels(), n_folds, seed)
+    if not folds:
+        return None
+    scores = np.zeros((len(exemplars), n_codes), dtype=np.float64)
+    for train, test in folds:
+        scores[test] = fit_and_score(exemplars.subset(train), exemplars.vectors[test])
+    return scores
+
+
+def calibrate_thresholds(
+    scores: Scores | None, labels: NDArray[np.bool_], target: CalibrationTarget = "kappa"
+) -> NDArray[np.float64]:
+    """For each code, the threshold on out-of-fold scores that maximises the target."""
+    thresholds = np.full(labels.shape[1], DEFAULT_THRESHOLD)
+    for column in range(labels.shape[1]):
+        truth = labels[:, column]
+        if not truth.any():
+            thresholds[column] = NEVER
+        elif scores is not None:
+            thresholds[column] = best_threshold(scores[:, column], truth, target)
+    return thresholds
+
+
+def best_threshold(
+    scores: NDArray[np.float64], truth: NDArray[np.bool_], target: CalibrationTarget
+) -> float:
+    """The candidate threshold with the best agreement; ties go to the one nearest 0.5."""
+    candidates = _candidate_thresholds(scores)
+    if len(candidates) == 0:
+        return DEFAULT_THRESHOLD
+    values = agreement_at_thresholds(scores, truth, candidates, target)
+    best_value = values.max()
+    tied = candidates[values >= best_value - 1e-12]
+    return float(tied[np.argmin(np.abs(tied - 0.5))])
+
+
+def _candidate_thresholds(scores: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Midpoints between neighbouring distinct scores, thinned to a grid.
+
+    Midpoints rather than the scores themselves: a threshold exactly at the training positives'
+    score would reject a new unit scoring a hair lower.
+    """
+    distinct = np.unique(scores)
+    midpoints = (distinct[:-1] + distinct[1:]) / 2.0
+    if len(midpoints) > _GRID_SIZE:
+        midpoints = np.unique(np.quantile(midpoints, np.linspace(0.0, 1.0, _GRID_SIZE)))
+    return midpoints[midpoints > 0.0]
+
+
+def agreement_at_thresholds(
+    scores: NDArray[np.float64],
+    truth: NDArray[np.bool_],
+    thresholds: NDArray[np.float64],
+    target: CalibrationTarget,
+) -> NDArray[np.float64]:
+    """Kappa (0 where undefined) or F1 of ``scores >= t`` against ``truth``, for every t.
+
+    One pass over all thresholds from cumulative counts, because calibrating 75 codes on 41
+    thresholds one sklearn call at a time costs seconds per fit; tests check each value
+    against ``sklearn.metrics.cohen_kappa_score`` / ``f1_score``.
+    """
+    n = float(len(truth))
+    order = np.argsort(scores)
+    sorted_scores, sorted_truth = scores[order], truth[order].astype(np.float64)
+    # Units at or above t are those from the first sorted position whose score is >= t.
+    first_above = np.searchsorted(sorted_scores, thresholds, side="left")
+    positives_above = np.concatenate([np.cumsum(sorted_truth[::-1])[::-1], [0.0]])
+    true_pos = positives_above[first_above]
+    predicted_pos = n - first_above
+    actual_pos = sorted_truth.sum()
+    false_pos = predicted_pos - true_pos
+    false_neg = actual_pos - true_pos
+    if target == "f1":
+        denominator = 2 * true_pos + false_pos + false_neg
+        f1: NDArray[np.float64] = np.divide(
+            2 * true_pos, denominator, out=np.zeros_like(true_pos), where=denominator > 0
+        )
+        return f1
+    observed = (n - false_pos - false_neg) / n
+    expected = (predicted_pos * actual_pos + (n - predicted_pos) * (n - actual_pos)) / (n * n)
+    undefined = np.isclose(expected, 1.0)
+    kappa = (observed - expected) / np.where(undefined, 1.0, 1.0 - expected)
+    return np.where(undefined, np.where(np.isclose(observed, 1.0), 1.0, 0.0), kappa)

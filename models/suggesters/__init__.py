@@ -1,0 +1,48 @@
+"""Suggesters: fit on coded exemplars (embeddings and code sets), suggest codes with evidence.
+
+``from models.suggesters import KnnSuggester`` (the default), ``PrototypeSuggester`` (also the
+cold start from a codebook alone) and ``LinearSuggester``; :func:`make_suggester` builds one by
+method name for the CLI, the harness and the service.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from codebook.errors import UnknownNameError
+from models.suggesters.base import BaseSuggester, Decisions
+from models.suggesters.knn import KnnSuggester
+from models.suggesters.linear import LinearSuggester
+from models.suggesters.prototype import PrototypeSuggester
+
+Method = Literal["knn", "prototype", "linear"]
+METHODS: dict[str, type[BaseSuggester]] = {
+    "knn": KnnSuggester,
+    "prototype": PrototypeSuggester,
+    "linear": LinearSuggester,
+}
+DEFAULT_METHOD: Method = "knn"
+
+
+def make_suggester(method: str = DEFAULT_METHOD, **params: object) -> BaseSuggester:
+    """A new, unfitted suggester of this method with these parameters."""
+    try:
+        suggester_class = METHODS[method]
+    except KeyError:
+        raise UnknownNameError(
+            f"unknown method {method!r}; expected one of: {', '.join(METHODS)}"
+        ) from None
+    return suggester_class(**params)  # type: ignore[arg-type]
+
+
+__all__ = [
+    "DEFAULT_METHOD",
+    "METHODS",
+    "BaseSuggester",
+    "Decisions",
+    "KnnSuggester",
+    "LinearSuggester",
+    "Method",
+    "PrototypeSuggester",
+    "make_suggester",
+]

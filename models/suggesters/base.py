@@ -1,0 +1,260 @@
+"""What every suggester shares: the estimator contract, decisions, abstention and evidence.
+
+A suggester follows scikit-learn's contract: ``__init__`` stores parameters only; ``fit``
+validates the exemplars, calibrates one threshold per code by cross-validation inside them,
+learns its scorer and returns ``self``; learned state ends in ``_``. Subclasses supply two pure
+functions, ``_fit_state`` and ``_score_with``, so calibration can refit them on inner folds.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self, TypedDict
+
+import numpy as np
+from numpy.typing import NDArray
+
+from codebook.errors import CodedDataError, NotFittedError, Problem
+from codebook.model import Codebook
+from models.calibration import CalibrationTarget, calibrate_thresholds, out_of_fold_scores
+from models.encoder import Embeddings
+from models.exemplars import Exemplars
+from models.index import ExemplarIndex
+from models.suggesters.evidence import Neighbours, build_suggestions
+from models.suggestions import UnitSuggestion
+
+Scores = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """Decided codes, scores and confidence for a batch of units (rows) over codes (columns)."""
+
+    code_ids: tuple[str, ...]
+    scores: Scores
+    decided: NDArray[np.bool_]
+    confidence: NDArray[np.float64]
+    abstained: NDArray[np.bool_]
+
+
+class CommonParams(TypedDict, total=False):
+    """Parameters every suggester takes (see :class:`BaseSuggester`)."""
+
+    top_n: int
+    n_evidence: int
+    calibration_folds: int
+    target: CalibrationTarget
+    abstain_below: float
+    random_state: int
+
+
+class BaseSuggester(ABC):
+    """Fit on coded exemplars, then suggest codes for new units' embeddings.
+
+    ``top_n`` codes are ranked per unit, each with ``n_evidence`` exemplars for and against;
+    thresholds are calibrated toward ``target`` on ``calibration_folds`` inner folds; a unit
+    whose confidence is below ``abstain_below`` is left to a human.
+    """
+
+    method: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        top_n: int = 5,
+        n_evidence: int = 3,
+        calibration_folds: int = 3,
+        target: CalibrationTarget = "kappa",
+        abstain_below: float = 0.0,
+        random_state: int = 0,
+    ) -> None:
+        self.top_n = top_n
+        self.n_evidence = n_evidence
+        self.calibration_folds = calibration_folds
+        self.target = target
+        self.abstain_below = abstain_below
+        self.random_state = random_state
+
+    # -- the two functions a suggester defines ------------------------------------------------
+
+    @abstractmethod
+    def _fit_state(
+        self, exemplars: Exemplars, labels: NDArray[np.bool_], exclusive: list[NDArray[np.intp]]
+    ) -> Any:
+        """Learn whatever scoring needs from these exemplars (pure: no attribute set).
+
+        ``exclusive`` holds the label columns of each exclusive category."""
+
+    @abstractmethod
+    def _score_with(self, state: Any, vectors: Embeddings) -> Scores:
+        """(units, codes) scores in [0, 1] from a state made by ``_fit_state``."""
+
+    # -- estimator contract -------------------------------------------------------------------
+
+    def fit(self, exemplars: Exemplars, codebook: Codebook) -> Self:
+        """Learn from coded exemplars; thresholds come from cross-validation inside them."""
+        _check_exemplars(exemplars, codebook)
+        code_ids = codebook.codable_ids
+        labels = exemplars.label_matrix(code_ids)
+        exclusive = [columns for columns, _ in _exclusive_columns(codebook, code_ids, labels)]
+
+        def fit_and_score(train: Exemplars, vectors: Embeddings) -> Scores:
+            state = self._fit_state(train, train.label_matrix(code_ids), exclusive)
+            return self._score_with(state, vectors)
+
+        oof = out_of_fold_scores(
+            fit_and_score, exemplars, len(code_ids), self.calibration_folds, self.random_state
+        )
+        self.thresholds_ = calibrate_thresholds(oof, labels, self.target)
+        self.state_ = self._fit_state(exemplars, labels, exclusive)
+        self.codebook_ = codebook
+        self.code_ids_ = code_ids
+        self.exemplars_ = exemplars
+        self.groups_ = _exclusive_columns(codebook, code_ids, labels)
+        # No unit gets more codes than any training unit had: in the cold start every
+        # codebook example carries one code, so a sentence gets at most one.
+        self.max_codes_ = int(labels.sum(axis=1).max()) if len(labels) else 0
+        self.evidence_index_ = _evidence_index(exemplars, codebook)
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "state_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet: call "
+                "fit(exemplars, codebook) before suggest() or decide()"
+            )
+
+    # -- decisions ----------------------------------------------------------------------------
+
+    def scores(self, vectors: Embeddings) -> Scores:
+        self._check_fitted()
+        return self._score_with(self.state_, _as_matrix(vectors, self.exemplars_.dim))
+
+    def decide(self, vectors: Embeddings) -> Decisions:
+        """Scores, decided codes (exclusive groups respected), confidence and abstention."""
+        scores = self.scores(vectors)
+        decided = scores >= self.thresholds_
+        certainty = _threshold_certainty(scores, self.thresholds_)
+        for columns, single_label in self.groups_:
+            group_scores = scores[:, columns]
+            best = np.argmax(group_scores, axis=1)
+            rows = np.arange(len(scores))
+            keep = np.zeros_like(group_scores, dtype=bool)
+            keep[rows, best] = True if single_label else decided[rows, columns[best]]
+            decided[:, columns] = keep
+            if single_label:
+                certainty[:, columns] = _top_share(group_scores)[:, None]
+        decided = _keep_best(decided, scores, self.max_codes_)
+        confidence = certainty.min(axis=1) if certainty.shape[1] else np.ones(len(scores))
+        return Decisions(
+            code_ids=self.code_ids_,
+            scores=scores,
+            decided=decided,
+            confidence=confidence,
+            abstained=confidence < self.abstain_below,
+        )
+
+    def no_code_scores(self, vectors: Embeddings, scores: Scores) -> Scores:
+        """How strongly "no code" is indicated; 1 minus the best code's score by default."""
+        best = scores.max(axis=1) if scores.shape[1] else np.zeros(len(scores))
+        return np.clip(1.0 - best, 0.0, 1.0)
+
+    def neighbours(self, vectors: Embeddings) -> Neighbours:
+        """The exemplars shown as evidence: the nearest ones."""
+        k = max(20, 4 * self.n_evidence)
+        found = self.evidence_index_.search(vectors, k)
+        return Neighbours(similarities=found.scores, positions=found.ids)
+
+    def suggest(self, vectors: Embeddings, texts: list[str], model_id: str) -> list[UnitSuggestion]:
+        """Ranked codes with evidence, the decision and abstention for each unit."""
+        self._check_fitted()
+        matrix = _as_matrix(vectors, self.exemplars_.dim)
+        if len(texts) != len(matrix):
+            raise ValueError(f"got {len(texts)} texts for {len(matrix)} vectors")
+        decisions = self.decide(matrix)
+        return build_suggestions(
+            suggester=self,
+            decisions=decisions,
+            no_code=self.no_code_scores(matrix, decisions.scores),
+            neighbours=self.neighbours(matrix),
+            texts=texts,
+            model_id=model_id,
+        )
+
+
+def _as_matrix(vectors: Embeddings, dim: int) -> Embeddings:
+    matrix = np.asarray(vectors, dtype=np.float32)
+    matrix = matrix.reshape(1, -1) if matrix.ndim == 1 else matrix
+    if matrix.ndim != 2 or matrix.shape[1] != dim:
+        raise ValueError(f"expected vectors of dimension {dim}, got shape {matrix.shape}")
+    return matrix
+
+
+def _check_exemplars(exemplars: Exemplars, codebook: Codebook) -> None:
+    if len(exemplars) == 0:
+        raise CodedDataError(
+            "there are no coded exemplars to learn from; code some units first, or use the "
+            "prototype method with the codebook's definitions and examples (cold start)"
+        )
+    problems = [
+        Problem(f"exemplar {exemplars.ids[row]}", problem)
+        for row, codes in enumerate(exemplars.codes)
+        for problem in codebook.code_set_problems(codes)
+    ]
+    if problems:
+        raise CodedDataError(
+            f"{len(problems)} exemplar(s) do not fit codebook {codebook.name!r}; fix the codes "
+            "or the codebook",
+            problems,
+        )
+
+
+def _exclusive_columns(
+    codebook: Codebook, code_ids: tuple[str, ...], labels: NDArray[np.bool_]
+) -> list[tuple[NDArray[np.intp], bool]]:
+    """Column indices of each exclusive group, and whether every training unit carries
+    exactly one of its codes (then the best code is always chosen, as in AnnoMI and SwDA)."""
+    column = {code: j for j, code in enumerate(code_ids)}
+    groups = []
+    for members in codebook.exclusive_groups.values():
+        columns = np.array([column[code] for code in members], dtype=np.intp)
+        single_label = bool(len(labels)) and bool((labels[:, columns].sum(axis=1) == 1).all())
+        groups.append((columns, single_label))
+    return groups
+
+
+def _keep_best(decided: NDArray[np.bool_], scores: Scores, limit: int) -> NDArray[np.bool_]:
+    """At most ``limit`` decided codes per unit, the highest-scoring ones."""
+    crowded = np.flatnonzero(decided.sum(axis=1) > limit)
+    for row in crowded:
+        ranked = np.argsort(-np.where(decided[row], scores[row], -np.inf), kind="stable")
+        decided[row, ranked[limit:]] = False
+    return decided
+
+
+def _threshold_certainty(scores: Scores, thresholds: NDArray[np.float64]) -> Scores:
+    """0 at a code's threshold, 1 at the far end of [0, 1] on either side."""
+    above = (scores - thresholds) / np.maximum(1.0 - thresholds, 1e-9)
+    below = (thresholds - scores) / np.maximum(thresholds, 1e-9)
+    return np.clip(np.where(scores >= thresholds, above, below), 0.0, 1.0)
+
+
+def _top_share(group_scores: Scores) -> NDArray[np.float64]:
+    """How far the best code's share of the group's score is above an even split (0..1)."""
+    members = group_scores.shape[1]
+    if members < 2:
+        return np.ones(len(group_scores))
+    totals = np.maximum(group_scores.sum(axis=1), 1e-12)
+    share = group_scores.max(axis=1) / totals
+    above_even: NDArray[np.float64] = (share - 1.0 / members) / (1.0 - 1.0 / members)
+    return np.clip(above_even, 0.0, 1.0)
+
+
+def _evidence_index(exemplars: Exemplars, codebook: Codebook) -> ExemplarIndex:
+    # Positions, not the caller's ids, keep evidence lookups a plain array index.
+    index = ExemplarIndex(
+        exemplars.dim, model_id=exemplars.model_id, codebook_version=codebook.version
+    )
+    index.add(np.arange(len(exemplars), dtype=np.int64), exemplars.vectors)
+    return index

@@ -1,0 +1,78 @@
+"""k-nearest-neighbour vote: the default suggester.
+
+Each of the k most similar exemplars votes for its codes with its cosine similarity as weight;
+a code's score is the weighted share of neighbours carrying it. Uncoded exemplars vote too: for
+"no code". The neighbours that voted are exactly the evidence shown, so evidence is what drove
+the suggestion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Unpack
+
+import numpy as np
+from numpy.typing import NDArray
+
+from models.encoder import Embeddings
+from models.exemplars import Exemplars
+from models.index import ExemplarIndex
+from models.suggesters.base import BaseSuggester, CommonParams, Scores
+from models.suggesters.evidence import Neighbours
+
+
+@dataclass(frozen=True)
+class _KnnState:
+    index: ExemplarIndex
+    labels: NDArray[np.bool_]
+
+
+class KnnSuggester(BaseSuggester):
+    """Similarity-weighted vote of the k nearest coded exemplars."""
+
+    method = "knn"
+
+    def __init__(
+        self,
+        *,
+        k: int = 10,
+        **common: Unpack[CommonParams],
+    ) -> None:
+        super().__init__(**common)
+        self.k = k
+
+    def _fit_state(
+        self, exemplars: Exemplars, labels: NDArray[np.bool_], exclusive: list[NDArray[np.intp]]
+    ) -> _KnnState:
+        if self.k < 1:
+            raise ValueError(f"k must be at least 1, got {self.k}")
+        index = ExemplarIndex(exemplars.dim, model_id=exemplars.model_id, codebook_version="")
+        index.add(np.arange(len(exemplars), dtype=np.int64), exemplars.vectors)
+        return _KnnState(index=index, labels=labels)
+
+    def _votes(
+        self, state: _KnnState, vectors: Embeddings
+    ) -> tuple[Scores, NDArray[np.float64], NDArray[np.float32], NDArray[np.int64]]:
+        found = state.index.search(vectors, self.k)
+        present = found.ids >= 0
+        # Clipped at a small positive weight so that dissimilar neighbours still count a little
+        # and a unit whose neighbours are all unrelated does not divide by zero.
+        weights = np.where(present, np.clip(found.scores, 1e-3, None), 0.0).astype(np.float64)
+        totals = np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
+        neighbour_labels = state.labels[np.where(present, found.ids, 0)] & present[:, :, None]
+        scores = np.einsum("uk,ukc->uc", weights, neighbour_labels) / totals
+        uncoded = ~neighbour_labels.any(axis=2) & present
+        no_code = (weights * uncoded).sum(axis=1) / totals[:, 0]
+        return scores, no_code, found.scores, found.ids
+
+    def _score_with(self, state: _KnnState, vectors: Embeddings) -> Scores:
+        return self._votes(state, vectors)[0]
+
+    def no_code_scores(self, vectors: Embeddings, scores: Scores) -> Scores:
+        self._check_fitted()
+        return self._votes(self.state_, vectors)[1]
+
+    def neighbours(self, vectors: Embeddings) -> Neighbours:
+        """The k voters themselves."""
+        found = self.state_.index.search(vectors, self.k)
+        return Neighbours(similarities=found.scores, positions=found.ids)

@@ -1,0 +1,54 @@
+"""What a suggester returns for one unit: ranked codes, the decision, and the evidence.
+
+The same shape whatever the input: every unit gets a :class:`UnitSuggestion` with a ranked list
+of :class:`CodeScore`, the decided codes (possibly none), the "no code" outcome and whether the
+suggester abstained. Each code carries the nearest human-coded exemplars that support it and
+the nearest that speak against it, so a coder sees why.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Evidence(BaseModel):
+    """A coded exemplar near the unit, and how similar it is (cosine, -1..1)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    exemplar_id: int
+    text: str
+    codes: list[str]
+    similarity: float
+
+
+class CodeScore(BaseModel):
+    """One code's score for a unit, the threshold it is held to, and its evidence."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    name: str
+    score: float = Field(ge=0.0, le=1.0)
+    threshold: float
+    suggested: bool
+    supporting: list[Evidence]
+    opposing: list[Evidence]
+
+
+class UnitSuggestion(BaseModel):
+    """A suggester's answer for one unit (sentence or turn)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    suggested: list[str] = Field(description="decided codes, best first; empty for no code")
+    codes: list[CodeScore] = Field(description="the highest-scoring codes, best first")
+    no_code: bool = Field(description="the suggester decided that no code applies")
+    no_code_score: float = Field(ge=0.0, le=1.0)
+    no_code_evidence: list[Evidence]
+    abstained: bool = Field(description="too unsure to decide: leave this unit to a human")
+    confidence: float = Field(ge=0.0, le=1.0)
+    method: str
+    model_id: str
+    codebook_version: str

@@ -1,0 +1,144 @@
+"""``intercoder suggest``: per-sentence code suggestions for a transcript, with evidence."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from codebook.loader import SHIPPED_CODEBOOKS
+from codebook.transcripts import Sentence
+from models.suggestions import UnitSuggestion
+from service.cli_support import exits_cleanly
+
+
+class MethodChoice(enum.StrEnum):
+    knn = "knn"
+    prototype = "prototype"
+    linear = "linear"
+
+
+class SuggestFormat(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@exits_cleanly
+def suggest(
+    transcript: Annotated[
+        Path,
+        typer.Argument(help="A transcript: .txt with speaker labels, .vtt, .srt, .docx, .csv."),
+    ],
+    codebook: Annotated[
+        str,
+        typer.Option(
+            "--codebook",
+            help=f"A codebook .yaml file or a shipped one: {', '.join(SHIPPED_CODEBOOKS)}.",
+        ),
+    ],
+    exemplars: Annotated[
+        Path | None,
+        typer.Option(
+            "--exemplars",
+            help="Coded units (CSV: transcript_id, text, codes; see README). Without it, the "
+            "codebook's definitions and examples are the exemplars (cold start, prototype).",
+        ),
+    ] = None,
+    method: Annotated[
+        MethodChoice | None,
+        typer.Option(help="knn (default with exemplars), prototype (the cold start) or linear."),
+    ] = None,
+    output_format: Annotated[
+        SuggestFormat, typer.Option("--format", help="table for people, csv or json for tools.")
+    ] = SuggestFormat.table,
+    top: Annotated[int, typer.Option(min=1, max=50, help="Codes ranked per sentence.")] = 3,
+    abstain_below: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Leave sentences below this confidence to a human."),
+    ] = 0.0,
+) -> None:
+    """Suggest codes for each sentence of a transcript, with the exemplars behind them."""
+    from codebook.coded import read_coded_csv
+    from codebook.loader import load_codebook
+    from codebook.transcripts import read_transcript, split_sentences
+    from models.coder import Coder
+    from models.suggesters import make_suggester
+    from service.runtime import build_encoder
+
+    book = load_codebook(codebook)
+    sentences = split_sentences(read_transcript(transcript))
+    coded = read_coded_csv(exemplars, book) if exemplars is not None else None
+    chosen = method.value if method is not None else ("knn" if coded is not None else "prototype")
+    if coded is None and chosen != "prototype":
+        typer.echo(
+            f"error: method {chosen!r} needs --exemplars; without coded data only the "
+            "prototype method works (from the codebook's definitions and examples)",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    coder = Coder(build_encoder(), make_suggester(chosen, top_n=top, abstain_below=abstain_below))
+    if coded is None:
+        coder.fit_cold_start(book)
+    else:
+        coder.fit(coded, book)
+    suggestions = coder.suggest([sentence.text for sentence in sentences])
+    _print(sentences, suggestions, output_format)
+
+
+def _print(
+    sentences: list[Sentence], suggestions: list[UnitSuggestion], output_format: SuggestFormat
+) -> None:
+    pairs = list(zip(sentences, suggestions, strict=True))
+    if output_format is SuggestFormat.json:
+        rows = [
+            {"sentence": s.model_dump(mode="json"), "suggestion": u.model_dump(mode="json")}
+            for s, u in pairs
+        ]
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif output_format is SuggestFormat.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(
+            ["transcript_id", "sentence", "turn", "speaker", "start", "end", "text",
+             "suggested", "abstained", "confidence", "scores", "evidence"]
+        )  # fmt: skip
+        for sentence, unit in pairs:
+            writer.writerow(
+                [sentence.transcript_id, sentence.index, sentence.turn_index, sentence.speaker,
+                 sentence.start, sentence.end, sentence.text, ";".join(unit.suggested),
+                 unit.abstained, f"{unit.confidence:.3f}", _scores(unit), _evidence(unit)]
+            )  # fmt: skip
+    else:
+        for sentence, unit in pairs:
+            typer.echo(f"{sentence.index:>4} {sentence.speaker or '-'}: {sentence.text}")
+            typer.echo(f"     -> {_decision(unit)}   [{_scores(unit)}]")
+            for code in unit.codes:
+                if code.suggested and code.supporting:
+                    best = code.supporting[0]
+                    typer.echo(f"        {code.code} because ({best.similarity:.2f}) {best.text}")
+
+
+def _decision(unit: UnitSuggestion) -> str:
+    if unit.abstained:
+        return f"abstained (confidence {unit.confidence:.2f})"
+    if unit.no_code:
+        return "no code"
+    return ", ".join(unit.suggested)
+
+
+def _scores(unit: UnitSuggestion) -> str:
+    return ";".join(f"{code.code}={code.score:.2f}" for code in unit.codes)
+
+
+def _evidence(unit: UnitSuggestion) -> str:
+    """The nearest supporting exemplar of each suggested code, as code=exemplar id."""
+    return ";".join(
+        f"{code.code}={code.supporting[0].exemplar_id}"
+        for code in unit.codes
+        if code.suggested and code.supporting
+    )

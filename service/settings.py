@@ -1,0 +1,80 @@
+"""The one typed Settings object, read from ``INTERCODER_*`` environment variables.
+
+Built by :func:`get_settings`, cached, never at import time, so tests can set the environment
+(or clear the cache) before anything reads it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where intercoder keeps its data, which model it uses, and how the service runs."""
+
+    model_config = SettingsConfigDict(env_prefix="INTERCODER_", extra="ignore")
+
+    data_dir: Path = Path("intercoder-data")
+    """Projects, the SQLite store, indexes and the embedding cache live here."""
+
+    model_path: Path | None = None
+    """A local sentence-transformers folder; unset means the bundled all-MiniLM-L6-v2."""
+
+    model_sha256: str | None = None
+    """Expected sha256 of ``model_path``'s weights (the bundled model's is pinned in code)."""
+
+    encode_batch_size: int = 64
+
+    # ----- the service (``intercoder serve``) ------------------------------------------------
+
+    host: str = "127.0.0.1"
+    """Address to bind. Anything but a loopback address requires API keys (see require_api_keys)."""
+
+    port: int = Field(default=8000, ge=0, le=65535)
+
+    require_api_keys: bool = False
+    """Demand an API key on every /v1 request even on loopback; always on for other addresses."""
+
+    max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    """Largest request body accepted (uploads included); larger ones get 413."""
+
+    max_batch_sentences: int = Field(default=2_000, ge=1)
+    """Most sentences suggested in one request; more get 422 (page through a transcript)."""
+
+    max_batch_exemplars: int = Field(default=10_000, ge=1)
+    """Most exemplars added in one request; more get 422."""
+
+    index_save_seconds: float = Field(default=30.0, gt=0)
+    """How often changed project indexes are saved; the database is the truth in between."""
+
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    test_encoder: Literal["hashing"] | None = None
+    """TEST HOOK, never for real use: ``INTERCODER_TEST_ENCODER=hashing`` makes the service
+    embed with the tiny deterministic encoder of ``tests/support.py`` so that a server started
+    in a subprocess by the test suite needs no model. It only works from a source checkout that
+    has the ``tests`` package; installed copies and the Docker image fail to start with it."""
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        return self.data_dir / "embeddings.sqlite"
+
+    @property
+    def database_path(self) -> Path:
+        """The service's SQLite store: projects, exemplars, transcripts, decisions, keys."""
+        return self.data_dir / "intercoder.sqlite3"
+
+    @property
+    def projects_dir(self) -> Path:
+        """One folder per project, holding its saved exemplar index."""
+        return self.data_dir / "projects"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

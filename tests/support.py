@@ -1,0 +1,41 @@
+"""Test doubles shared by several test modules."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+
+from models.encoder import Embeddings, l2_normalise
+
+_WORD = re.compile(r"[a-z']+")
+
+
+class HashingEncoder:
+    """A tiny deterministic bag-of-words encoder: texts sharing words get similar vectors.
+
+    For tests where the real model is beside the point; the real-model tests live apart.
+    """
+
+    def __init__(self, dim: int = 64, model_id: str = "test-hashing-encoder") -> None:
+        self._dim = dim
+        self._model_id = model_id
+        self.calls: list[list[str]] = []
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def encode(self, texts: list[str]) -> Embeddings:
+        self.calls.append(list(texts))
+        vectors = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                digest = hashlib.sha256(word.encode()).digest()
+                vectors[row, int.from_bytes(digest[:4], "little") % self._dim] += 1.0
+        return l2_normalise(vectors)
