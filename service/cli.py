@@ -19,6 +19,7 @@ import typer
 from codebook.errors import CodebookError
 from codebook.loader import SHIPPED_CODEBOOKS, load_codebook
 from codebook.model import Codebook
+from service.cli_evaluate import evaluate
 from service.cli_suggest import suggest
 from service.cli_support import exits_cleanly
 
@@ -39,6 +40,7 @@ transcript_app = typer.Typer(
 app.add_typer(codebook_app, name="codebook")
 app.add_typer(transcript_app, name="transcript")
 app.command("suggest")(suggest)
+app.command("evaluate")(evaluate)
 
 
 class CodebookFormat(enum.StrEnum):

@@ -1,0 +1,414 @@
+"""The evaluation report as one self-contained HTML page, fit for a methods appendix.
+
+Self-contained because the page is archived beside a paper and opened years later, offline:
+styles are inline and figures are base64 PNGs, so nothing is fetched. Every string from the
+report is escaped: codes, names and notes come from users' codebooks and data.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from eval import plots
+from eval.plots import known
+from eval.report_model import (
+    CodeRow,
+    HumanAgreement,
+    HumanReference,
+    Interval,
+    LearningCurve,
+    MethodResult,
+    Report,
+)
+
+NOT_AVAILABLE = "n/a"
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
+       max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.25em; border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 2em; }
+h3 { font-size: 1.05em; margin-top: 1.4em; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
+th, td { border: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.best td { background: #eef7ee; }
+td.method { min-width: 13em; }
+.badge { font-size: 0.75em; background: #2e7d32; color: white; border-radius: 3px;
+         padding: 0.05em 0.4em; margin-left: 0.4em; white-space: nowrap; }
+.muted { color: #666; font-size: 0.9em; }
+table.small { font-size: 0.82em; }
+dl.meta { display: grid; grid-template-columns: max-content auto; gap: 0.15em 1em; }
+dl.meta dt { font-weight: 600; }
+dl.meta dd { margin: 0; }
+code { font-size: 0.9em; word-break: break-all; }
+details { border: 1px solid #ddd; border-radius: 4px; padding: 0.4em 0.8em; margin: 0.8em 0; }
+summary { cursor: pointer; font-weight: 600; }
+img { max-width: 100%; height: auto; display: block; margin: 0.6em 0; }
+.legend td { font-size: 0.85em; }
+"""
+
+# Landis & Koch (1977), the scale most methods sections quote when reading kappa.
+_KAPPA_SCALE = (
+    ("< 0", "poor"),
+    ("0.00-0.20", "slight"),
+    ("0.21-0.40", "fair"),
+    ("0.41-0.60", "moderate"),
+    ("0.61-0.80", "substantial"),
+    ("0.81-1.00", "almost perfect"),
+)
+
+
+# --- formatting ---------------------------------------------------------------------------
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    return f"{value:.{digits}f}" if known(value) else NOT_AVAILABLE
+
+
+def _percent(value: float | None) -> str:
+    return f"{value:.1%}" if known(value) else NOT_AVAILABLE
+
+
+def _interval(interval: Interval | None) -> str:
+    if interval is None or not (known(interval.low) and known(interval.high)):
+        return NOT_AVAILABLE
+    return f"[{interval.low:.3f}, {interval.high:.3f}]"
+
+
+def _kappa_with_interval(kappa: float | None, interval: Interval | None) -> str:
+    if not known(kappa):
+        return NOT_AVAILABLE
+    bounds = _interval(interval)
+    return _number(kappa) if bounds == NOT_AVAILABLE else f"{_number(kappa)} {bounds}"
+
+
+def _seconds(seconds: float) -> str:
+    # Baselines finish in a fraction of a second; "0.0" would read as "not measured".
+    return f"{seconds:.1f}" if seconds >= 1 else f"{seconds:.2g}"
+
+
+def _image(png: bytes, alt: str) -> str:
+    encoded = base64.b64encode(png).decode("ascii")
+    return f'<img src="data:image/png;base64,{encoded}" alt="{_e(alt)}">'
+
+
+def _table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    numeric_from: int = 1,
+    css_class: str = "",
+) -> str:
+    """A table of already-escaped cells; columns from `numeric_from` on are right-aligned."""
+    head = "".join(f"<th>{_e(header)}</th>" for header in headers)
+    body = []
+    for row in rows:
+        cells = "".join(
+            f'<td class="num">{cell}</td>' if index >= numeric_from else f"<td>{cell}</td>"
+            for index, cell in enumerate(row)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    class_attribute = f' class="{css_class}"' if css_class else ""
+    return f"<table{class_attribute}><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _reference_kappa(report: Report) -> float | None:
+    return report.human_reference.kappa if report.human_reference is not None else None
+
+
+# --- header -------------------------------------------------------------------------------
+
+
+def _header(report: Report) -> str:
+    dataset, folds = report.dataset, report.folds
+    fold_scheme = (
+        f"leave one {_e(folds.grouping)} out"
+        if folds.leave_one_group_out
+        else f"{folds.k}-fold, grouped by {_e(folds.grouping)}"
+    )
+    facts = [
+        ("Codebook", f"{_e(report.codebook_name)} (version {_e(report.codebook_version)})"),
+        ("Scheme", _e(report.kind)),
+        ("Model", f"<code>{_e(report.model_id)}</code>"),
+        ("Dataset", _e(dataset.name)),
+        ("Dataset SHA-256", f"<code>{_e(dataset.sha256)}</code>"),
+        (
+            "Size",
+            f"{dataset.n_units} units, {dataset.n_transcripts} transcripts, "
+            f"{dataset.n_groups} groups",
+        ),
+        ("Subsample", _e(dataset.subsample) if dataset.subsample else "none (all units)"),
+        ("Folds", f"{fold_scheme}, seed {folds.seed}"),
+        ("Created", _e(report.created)),
+        ("intercoder", _e(report.intercoder_version)),
+    ]
+    meta = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in facts)
+    title = f"Machine-vs-human agreement: {_e(report.codebook_name)}"
+    parts = [f"<h1>{title}</h1>", f'<dl class="meta">{meta}</dl>']
+    if report.package_versions:
+        versions = sorted(report.package_versions.items())
+        rows = [(_e(name), _e(version)) for name, version in versions]
+        parts.append(_table(["Package", "Version"], rows, numeric_from=2, css_class="small"))
+    if report.notes:
+        items = "".join(f"<li>{_e(note)}</li>" for note in report.notes)
+        parts.append(f"<h3>Notes</h3><ul>{items}</ul>")
+    return "\n".join(parts)
+
+
+def _kappa_legend() -> str:
+    rows = [(_e(span), _e(reading)) for span, reading in _KAPPA_SCALE]
+    table = _table(["Kappa", "Agreement"], rows, numeric_from=2, css_class="legend small")
+    return f'<p class="muted">Reading kappa (Landis &amp; Koch, 1977):</p>{table}'
+
+
+# --- human agreement ----------------------------------------------------------------------
+
+
+def _human_agreement(agreement: HumanAgreement | None, reference: HumanReference | None) -> str:
+    if agreement is None and reference is None:
+        return ""
+    parts = ["<h2>Human agreement</h2>"]
+    if agreement is not None:
+        parts.append(
+            f"<p>{agreement.n_coders} coders on {agreement.n_units} units that several coded.</p>"
+        )
+        summary = [
+            ("Fleiss' kappa", _number(agreement.fleiss_kappa)),
+            ("Pairwise Cohen's kappa, mean", _number(agreement.pairwise_mean)),
+            ("Pairwise Cohen's kappa, min", _number(agreement.pairwise_min)),
+            ("Pairwise Cohen's kappa, max", _number(agreement.pairwise_max)),
+        ]
+        parts.append(_table(["Statistic", "Value"], summary))
+        pairs = [
+            (_e(pair.coder_a), _e(pair.coder_b), str(pair.n_units), _number(pair.kappa))
+            for pair in agreement.pairs
+        ]
+        if pairs:
+            parts.append(_table(["Coder A", "Coder B", "Units", "Cohen's kappa"], pairs, 2))
+    if reference is not None:
+        parts.append(
+            f"<p><strong>Human reference kappa: {_number(reference.kappa)}</strong> "
+            f'<span class="muted">(source: {_e(reference.source)})</span></p>'
+        )
+    return "\n".join(parts)
+
+
+# --- methods side by side -----------------------------------------------------------------
+
+
+def _best_kappa(methods: Sequence[MethodResult]) -> float | None:
+    kappas = [method.kappa for method in methods if known(method.kappa)]
+    return max(kappas) if kappas else None
+
+
+def _comparison_row(method: MethodResult, single_label: bool, is_best: bool) -> str:
+    badge = '<span class="badge">best kappa</span>' if is_best else ""
+    name = f"<strong>{_e(method.method)}</strong>{badge}<br>"
+    name += f'<span class="muted">{_e(method.description)}</span>'
+    scores = (
+        [_number(method.accuracy), _number(method.macro_f1)]
+        if single_label
+        else [_number(method.mean_kappa), _number(method.alpha_masi)]
+    )
+    humans = method.vs_humans
+    cells = [
+        name,
+        _kappa_with_interval(method.kappa, method.kappa_ci),
+        *scores,
+        _percent(method.coverage_at_human_level),
+        _number(humans.vs_majority) if humans else NOT_AVAILABLE,
+        _number(humans.vs_each_coder_mean) if humans else NOT_AVAILABLE,
+        str(humans.n_units) if humans else NOT_AVAILABLE,
+        _seconds(method.seconds),
+    ]
+    row_class = ' class="best"' if is_best else ""
+    tds = [
+        f'<td class="method">{cells[0]}</td>',
+        *(f'<td class="num">{cell}</td>' for cell in cells[1:]),
+    ]
+    return f"<tr{row_class}>{''.join(tds)}</tr>"
+
+
+def _methods_side_by_side(report: Report) -> str:
+    single_label = report.kind == "single-label"
+    score_headers = (
+        ["Accuracy", "Macro-F1"]
+        if single_label
+        else ["Mean per-code kappa", "Krippendorff's alpha (MASI)"]
+    )
+    headers = [
+        "Method",
+        "Kappa [95% CI]",
+        *score_headers,
+        "Coverage at human level",
+        "Machine vs majority",
+        "Machine vs each coder (mean)",
+        "Multi-coded units",
+        "Seconds",
+    ]
+    best = _best_kappa(report.methods)
+    rows = [
+        _comparison_row(method, single_label, known(method.kappa) and method.kappa == best)
+        for method in report.methods
+    ]
+    head = "".join(f"<th>{_e(header)}</th>" for header in headers)
+    note = (
+        '<p class="muted">Kappa: Cohen\'s kappa over labels (single-label) or pooled over '
+        "unit &times; code decisions (multi-label); intervals from a bootstrap over transcripts. "
+        "Machine vs majority / each coder: on the units several humans coded.</p>"
+    )
+    return f"<h2>Methods side by side</h2><table><tr>{head}</tr>{''.join(rows)}</table>{note}"
+
+
+# --- per method ---------------------------------------------------------------------------
+
+
+def _per_code_table(rows: Sequence[CodeRow]) -> str:
+    cells = [
+        (
+            f"<code>{_e(row.code)}</code>",
+            _e(row.name),
+            _percent(row.prevalence),
+            str(row.n_true),
+            str(row.n_predicted),
+            _number(row.kappa),
+            _interval(row.kappa_ci),
+        )
+        for row in rows
+    ]
+    headers = ["Code", "Name", "Prevalence", "n human", "n machine", "Kappa", "95% CI"]
+    return _table(headers, cells, numeric_from=2)
+
+
+def _vs_each_coder(method: MethodResult) -> str:
+    humans = method.vs_humans
+    if humans is None or not humans.vs_each_coder:
+        return ""
+    rows = [(_e(coder), _number(kappa)) for coder, kappa in sorted(humans.vs_each_coder.items())]
+    table = _table(["Coder", "Machine vs coder kappa"], rows, css_class="small")
+    return f"<h3>Machine against each coder ({humans.n_units} multi-coded units)</h3>{table}"
+
+
+def _method_figures(method: MethodResult, reference_kappa: float | None) -> list[str]:
+    parts = []
+    if method.per_code:
+        png = plots.per_code_kappa_png(method.per_code, reference_kappa)
+        parts.append(_image(png, f"Per-code kappa, {method.method}"))
+    if method.confusion is not None and method.confusion.labels:
+        parts.append("<h3>Confusion matrix (rows: human, columns: machine)</h3>")
+        png = plots.confusion_png(method.confusion)
+        parts.append(_image(png, f"Confusion matrix, {method.method}"))
+    if plots.has_coverage_curve(method.coverage_curve):
+        parts.append("<h3>Kappa against coverage</h3>")
+        png = plots.coverage_png(
+            method.coverage_curve, reference_kappa, method.coverage_at_human_level
+        )
+        parts.append(_image(png, f"Coverage curve, {method.method}"))
+    return parts
+
+
+def _method_details(method: MethodResult, reference_kappa: float | None, is_open: bool) -> str:
+    summary = (
+        f"{_e(method.method)} &mdash; kappa {_kappa_with_interval(method.kappa, method.kappa_ci)}"
+    )
+    parts = [
+        f"<summary>{summary}</summary>",
+        f'<p class="muted">{_e(method.description)}</p>',
+        "<h3>Per-code agreement</h3>",
+        _per_code_table(method.per_code) if method.per_code else f"<p>{NOT_AVAILABLE}</p>",
+        *_method_figures(method, reference_kappa),
+        _vs_each_coder(method),
+    ]
+    open_attribute = " open" if is_open else ""
+    return f"<details{open_attribute}>{''.join(parts)}</details>"
+
+
+def _per_method(report: Report) -> str:
+    reference_kappa = _reference_kappa(report)
+    sections = [
+        _method_details(method, reference_kappa, is_open=index == 0)
+        for index, method in enumerate(report.methods)
+    ]
+    return "<h2>Per method</h2>" + "\n".join(sections)
+
+
+# --- combined figures ---------------------------------------------------------------------
+
+
+def _combined_figures(report: Report) -> str:
+    reference_kappa = _reference_kappa(report)
+    curves = [
+        (method.method, method.coverage_curve)
+        for method in report.methods
+        if plots.has_coverage_curve(method.coverage_curve)
+    ]
+    parts = []
+    if curves:
+        png = plots.combined_coverage_png(curves, reference_kappa)
+        parts += ["<h3>Coverage curves, all methods</h3>", _image(png, "Coverage, all methods")]
+    parts.append(_learning_curve(report.learning_curve, reference_kappa))
+    body = "".join(parts)
+    return f"<h2>Comparisons</h2>{body}" if body else ""
+
+
+def _learning_curve(curve: LearningCurve | None, reference_kappa: float | None) -> str:
+    if curve is None or not plots.has_learning_curve(curve.points):
+        return ""
+    png = plots.learning_png(curve.method, curve.points, reference_kappa)
+    title = f"<h3>Learning curve: {_e(curve.method)}</h3>"
+    return title + _image(png, f"Learning curve, {curve.method}")
+
+
+# --- page ---------------------------------------------------------------------------------
+
+
+def render_html(report: Report) -> str:
+    """The whole report as one HTML page with no external resources."""
+    sections = [
+        _header(report),
+        _kappa_legend(),
+        _human_agreement(report.human_agreement, report.human_reference),
+        _methods_side_by_side(report),
+        _per_method(report),
+        _combined_figures(report),
+    ]
+    body = "\n".join(section for section in sections if section)
+    title = f"intercoder report: {_e(report.codebook_name)} {_e(report.codebook_version)}"
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{title}</title>\n<style>{_STYLE}</style>\n</head>\n"
+        f"<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Readers (a browser, a CI artefact upload) never see half a file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_report(report: Report, out_dir: Path) -> tuple[Path, Path]:
+    """Write report.json and report.html into out_dir; returns their paths (json, html)."""
+    # Rendered before anything is written, so a failing plot leaves no JSON without its page.
+    page = render_html(report)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, html_path = out_dir / "report.json", out_dir / "report.html"
+    _write_atomically(json_path, report.model_dump_json(indent=2))
+    _write_atomically(html_path, page)
+    return json_path, html_path

@@ -1,0 +1,151 @@
+"""The methods an evaluation compares, each fitted and scored fold by fold on the same folds.
+
+Every suggester of the engine runs through its own ``fit``/``decide`` on the shared embeddings;
+two baselines anyone can beat frame them: TF-IDF cosine 5-nearest-neighbour majority vote (the
+lexical baseline of ../shared/README.md) and the majority class (kappa 0 by construction).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from codebook.errors import UnknownNameError
+from eval.crossval import EvalData
+from models.exemplars import Exemplars
+from models.suggesters import METHODS, make_suggester
+
+_CHUNK = 2_000  # rows of the dense test x train similarity block held at once
+
+
+@dataclass(frozen=True)
+class FoldPrediction:
+    """One fold's test units: decided codes, scores and confidence (rows follow ``test``)."""
+
+    decided: NDArray[np.bool_]
+    scores: NDArray[np.float64]
+    confidence: NDArray[np.float64]
+
+
+class EvalMethod(Protocol):
+    name: str
+    description: str
+
+    def fit_predict(
+        self, data: EvalData, train: NDArray[np.intp], test: NDArray[np.intp]
+    ) -> FoldPrediction: ...
+
+
+def exemplars_of(data: EvalData, rows: NDArray[np.intp]) -> Exemplars:
+    codes = data.code_sets
+    texts = data.texts
+    return Exemplars(
+        model_id=data.model_id,
+        vectors=data.vectors[rows],
+        codes=tuple(codes[i] for i in rows),
+        texts=tuple(texts[i] for i in rows),
+        ids=rows.astype(np.int64),
+        groups=tuple(data.groups[i] for i in rows),
+    )
+
+
+class SuggesterMethod:
+    """An engine suggester (knn, prototype, linear) with its default parameters."""
+
+    def __init__(self, name: str) -> None:
+        if name not in METHODS:
+            raise UnknownNameError(f"unknown method {name!r}; expected one of {list(METHODS)}")
+        self.name = name
+        self.description = (METHODS[name].__doc__ or name).strip().splitlines()[0]
+
+    def fit_predict(
+        self, data: EvalData, train: NDArray[np.intp], test: NDArray[np.intp]
+    ) -> FoldPrediction:
+        suggester = make_suggester(self.name).fit(exemplars_of(data, train), data.codebook)
+        decisions = suggester.decide(data.vectors[test])
+        return FoldPrediction(decisions.decided, decisions.scores, decisions.confidence)
+
+
+class TfidfKnnBaseline:
+    """TF-IDF cosine, 5 nearest training units, similarity-weighted majority vote."""
+
+    name = "tfidf-5nn"
+    description = "TF-IDF cosine 5-nearest-neighbour vote (lexical baseline)"
+
+    def __init__(self, k: int = 5) -> None:
+        self.k = k
+
+    def fit_predict(
+        self, data: EvalData, train: NDArray[np.intp], test: NDArray[np.intp]
+    ) -> FoldPrediction:
+        texts = data.texts
+        vectorizer = TfidfVectorizer(sublinear_tf=True)
+        train_matrix = vectorizer.fit_transform([texts[i] for i in train])
+        test_matrix = vectorizer.transform([texts[i] for i in test])
+        labels = exemplars_of(data, train).label_matrix(data.codebook.codable_ids)
+        scores = np.zeros((len(test), labels.shape[1]))
+        for start in range(0, len(test), _CHUNK):
+            block = (test_matrix[start : start + _CHUNK] @ train_matrix.T).toarray()
+            nearest = np.argpartition(-block, min(self.k, block.shape[1] - 1), axis=1)
+            nearest = nearest[:, : self.k]
+            weights = np.take_along_axis(block, nearest, axis=1) + 1e-9
+            votes = np.einsum("uk,ukc->uc", weights, labels[nearest])
+            scores[start : start + _CHUNK] = votes / weights.sum(axis=1, keepdims=True)
+        decided = _majority_decision(scores, data, train)
+        return FoldPrediction(decided, scores, scores.max(axis=1, initial=0.0))
+
+
+class MajorityBaseline:
+    """Every unit gets the training folds' most frequent code set."""
+
+    name = "majority"
+    description = "most frequent code set of the training folds (kappa 0 by construction)"
+
+    def fit_predict(
+        self, data: EvalData, train: NDArray[np.intp], test: NDArray[np.intp]
+    ) -> FoldPrediction:
+        codes = data.code_sets
+        most_common = Counter(codes[i] for i in train).most_common(1)[0][0]
+        code_ids = data.codebook.codable_ids
+        row = np.array([code in most_common for code in code_ids])
+        decided = np.tile(row, (len(test), 1))
+        return FoldPrediction(decided, decided.astype(np.float64), np.zeros(len(test)))
+
+
+def _majority_decision(
+    scores: NDArray[np.float64], data: EvalData, train: NDArray[np.intp]
+) -> NDArray[np.bool_]:
+    """Codes with at least half the vote; in an exclusive category only the best of them,
+    and always the best where every training unit carries one of its codes."""
+    decided = scores >= 0.5
+    column = {code: j for j, code in enumerate(data.codebook.codable_ids)}
+    code_sets = data.code_sets
+    rows = np.arange(len(scores))
+    for members in data.codebook.exclusive_groups.values():
+        columns = np.array([column[code] for code in members], dtype=np.intp)
+        always_one = all(len(code_sets[i] & set(members)) == 1 for i in train)
+        best = np.argmax(scores[:, columns], axis=1)
+        keep = np.zeros((len(scores), len(columns)), dtype=bool)
+        keep[rows, best] = True if always_one else decided[rows, columns[best]]
+        decided[:, columns] = keep
+    return decided
+
+
+BASELINES: dict[str, type[TfidfKnnBaseline] | type[MajorityBaseline]] = {
+    TfidfKnnBaseline.name: TfidfKnnBaseline,
+    MajorityBaseline.name: MajorityBaseline,
+}
+ALL_METHODS = (*METHODS, *BASELINES)
+
+
+def method_by_name(name: str) -> EvalMethod:
+    if name in METHODS:
+        return SuggesterMethod(name)
+    if name in BASELINES:
+        return BASELINES[name]()
+    raise UnknownNameError(f"unknown method {name!r}; expected one of: {', '.join(ALL_METHODS)}")
