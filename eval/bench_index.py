@@ -2,16 +2,17 @@
 
 Data: synthetic 384-d L2-normalised vectors from a Gaussian mixture (1,000 random unit centres,
 isotropic noise of norm ~1, so a vector's cosine to its centre is ~0.7 and to its nearest
-neighbours ~0.55): clustered like sentence embeddings, so approximate search is neither trivially
-easy (uniform noise) nor trivially hard. Queries are fresh draws from the same mixture.
+neighbours ~0.55): clustered like sentence embeddings, though the isotropic noise makes 1M-sized
+clusters harder for approximate search than real embeddings, whose intrinsic dimension is lower,
+usually are. Queries are fresh draws from the same mixture.
 
 Latency is one query per call in a single-threaded loop through ``ExemplarIndex.search`` (so
 validation and locking are included), FAISS OpenMP threads = 1 unless ``--threads`` says more.
 Recall@10 of HNSW is measured against the exact index on the same queries. Builds use 2 threads.
 
 Run: ``.venv/bin/python -m eval.bench_index [--sizes 10000 100000 1000000] [--out FILE]``. The
-default sizes take about 20 minutes on 2 cores, most of it building the 1M graph (~10 min) and
-timing 1,000 exact searches at 1M (~2 min): run that one under nohup with a log.
+default sizes take 15-25 minutes on 2 cores, most of it building the 1M graph (10-20 min) and
+timing 1,000 exact searches at 1M (~2.5 min): run that one under nohup with a log.
 Target (issue): p50 < 5 ms at 1M exemplars with recall@10 >= 0.95.
 """
 
@@ -208,11 +209,13 @@ def markdown(rows: list[Row], command: str) -> str:
         "| load s | p50 ms | p99 ms | recall@10 |\n|---|---|---|---|---|---|---|---|---|---|---|"
     )
     machine = f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}"
+    load = " / ".join(f"{value:.1f}" for value in os.getloadavg())
     return "\n".join(
         [
             f"Command: `{command}`  ",
             f"Machine: {machine}; faiss {faiss.__version__}; "
-            f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+            f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC; load average at the end "
+            f"(1/5/15 min, other jobs share the cores): {load}",
             "",
             header,
             *(_table_line(row) for row in rows),

@@ -67,15 +67,16 @@ __all__ = [
     "SearchResult",
 ]
 
-# Exact one-query search (IndexFlatIP, d=384, one thread) passes ~2 ms p50 between 14k and 16k
-# vectors on the 2-core development machine (eval/RESULTS_index.md); past that, HNSW answers in
-# well under a millisecond.
-APPROXIMATE_ABOVE = 15_000
-# HNSW settings that reach recall@10 >= 0.95 at 1M clustered vectors with p50 < 5 ms while
-# keeping the 1M build to minutes on 2 cores (eval/RESULTS_index.md has the sweep).
+# Exact one-query search (IndexFlatIP, d=384, one thread) takes ~1.8-2.3 ms p50 at 10k vectors
+# and ~2.5-2.7 ms at 12.5k on the 2-core development machine (eval/RESULTS_index.md), growing
+# linearly; HNSW at the defaults below is no slower at 10k and stays ~1-2 ms up to 1M.
+APPROXIMATE_ABOVE = 10_000
+# HNSW settings measured at 1M clustered 384-d vectors (eval/RESULTS_index.md): efConstruction
+# 64 left a graph whose recall@10 stalled at 0.96 however large efSearch; 128 gives 0.998 at
+# efSearch 128 with p50 ~1.2 ms, for a 1M build of ~10-20 min on 2 cores.
 HNSW_M = 32
-EF_CONSTRUCTION = 64
-EF_SEARCH = 64
+EF_CONSTRUCTION = 128
+EF_SEARCH = 128
 # Past this share of tombstones, HNSW searches wade through too many dead nodes: rebuild.
 TOMBSTONE_REBUILD_SHARE = 0.2
 
@@ -108,13 +109,14 @@ class ExemplarIndex:
     ``kind="auto"`` searches exactly while the index holds at most ``approximate_above`` vectors
     and rebuilds once as HNSW when an ``add`` takes it past that; it stays HNSW afterwards even if
     removals shrink it (rebuilding back and forth around the threshold would cost more than it
-    saves). ``"exact"`` and ``"hnsw"`` fix the kind. ``ef_search`` may be changed at any time;
-    ``hnsw_m`` and ``ef_construction`` shape the graph and apply to the next (re)build.
+    saves). ``"exact"`` and ``"hnsw"`` fix the kind. ``ef_search`` (the property) may be changed
+    at any time; ``hnsw_m`` and ``ef_construction`` shape the graph and are fixed per index.
 
     Costs to plan for (2 cores, d=384; eval/RESULTS_index.md): the ``add`` that crosses the
-    threshold builds the graph inside the call (~3 s at 15k); a tombstone rebuild runs inside
-    ``remove`` and, like ``save`` (~8 s at 1M), holds the lock, so searches wait; at 1M a
-    rebuild takes as long as the first build (~10 min). Memory at 1M: ~1.7 GiB in FAISS
+    threshold builds the graph inside the call (12 s measured at 10k while other jobs loaded the
+    cores; less when idle); later adds cost ~3 ms a vector. A tombstone rebuild runs inside
+    ``remove`` and, like ``save`` (~10 s at 1M), holds the lock, so searches wait; at 1M a
+    rebuild takes as long as the first build (10-20 min). Memory at 1M: ~1.7 GiB in FAISS
     (vectors and graph) plus ~120 bytes per exemplar of id bookkeeping in Python.
     """
 

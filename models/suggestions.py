@@ -30,7 +30,10 @@ class CodeScore(BaseModel):
     code: str
     name: str
     score: float = Field(ge=0.0, le=1.0)
-    threshold: float
+    threshold: float = Field(
+        description="the score at which the code is suggested, calibrated on the exemplars; "
+        "0 for codes of a single-label category, which always takes its best code"
+    )
     suggested: bool
     supporting: list[Evidence]
     opposing: list[Evidence]

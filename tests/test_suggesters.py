@@ -82,6 +82,7 @@ def test_init_stores_parameters_only_and_fit_returns_self() -> None:
         "target": "kappa",
         "abstain_below": 0.0,
         "random_state": 0,
+        "index_kind": "auto",
         "k": 7,
     }
     assert suggester.fit(EXEMPLARS, BOOK) is suggester

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self, TypedDict
+from typing import Any, ClassVar, Literal, Self, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,6 +25,7 @@ from models.suggesters.evidence import Neighbours, build_suggestions
 from models.suggestions import UnitSuggestion
 
 Scores = NDArray[np.float64]
+IndexKind = Literal["auto", "exact", "hnsw"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class CommonParams(TypedDict, total=False):
     target: CalibrationTarget
     abstain_below: float
     random_state: int
+    index_kind: IndexKind
 
 
 class BaseSuggester(ABC):
@@ -54,7 +56,9 @@ class BaseSuggester(ABC):
 
     ``top_n`` codes are ranked per unit, each with ``n_evidence`` exemplars for and against;
     thresholds are calibrated toward ``target`` on ``calibration_folds`` inner folds; a unit
-    whose confidence is below ``abstain_below`` is left to a human.
+    whose confidence is below ``abstain_below`` is left to a human. ``index_kind`` is passed
+    to the exemplar indexes: "auto" switches to HNSW past a measured size, which pays off for
+    one sentence at a time; batch scoring (cross-validation) is faster and reproducible exact.
     """
 
     method: ClassVar[str]
@@ -68,6 +72,7 @@ class BaseSuggester(ABC):
         target: CalibrationTarget = "kappa",
         abstain_below: float = 0.0,
         random_state: int = 0,
+        index_kind: IndexKind = "auto",
     ) -> None:
         self.top_n = top_n
         self.n_evidence = n_evidence
@@ -75,6 +80,7 @@ class BaseSuggester(ABC):
         self.target = target
         self.abstain_below = abstain_below
         self.random_state = random_state
+        self.index_kind = index_kind
 
     # -- the two functions a suggester defines ------------------------------------------------
 
@@ -97,25 +103,35 @@ class BaseSuggester(ABC):
         _check_exemplars(exemplars, codebook)
         code_ids = codebook.codable_ids
         labels = exemplars.label_matrix(code_ids)
-        exclusive = [columns for columns, _ in _exclusive_columns(codebook, code_ids, labels)]
+        groups = _exclusive_columns(codebook, code_ids, labels)
+        exclusive = [columns for columns, _ in groups]
+        # A single-label category always takes its best code, so its codes need no threshold;
+        # when every code is in one, the inner cross-validation would be wasted work.
+        argmax_columns = np.zeros(len(code_ids), dtype=bool)
+        for columns, single_label in groups:
+            argmax_columns[columns] = single_label
 
         def fit_and_score(train: Exemplars, vectors: Embeddings) -> Scores:
             state = self._fit_state(train, train.label_matrix(code_ids), exclusive)
             return self._score_with(state, vectors)
 
-        oof = out_of_fold_scores(
-            fit_and_score, exemplars, len(code_ids), self.calibration_folds, self.random_state
+        oof = None
+        if not argmax_columns.all():
+            oof = out_of_fold_scores(
+                fit_and_score, exemplars, len(code_ids), self.calibration_folds, self.random_state
+            )
+        self.thresholds_ = np.where(
+            argmax_columns, 0.0, calibrate_thresholds(oof, labels, self.target)
         )
-        self.thresholds_ = calibrate_thresholds(oof, labels, self.target)
         self.state_ = self._fit_state(exemplars, labels, exclusive)
         self.codebook_ = codebook
         self.code_ids_ = code_ids
         self.exemplars_ = exemplars
-        self.groups_ = _exclusive_columns(codebook, code_ids, labels)
+        self.groups_ = groups
         # No unit gets more codes than any training unit had: in the cold start every
         # codebook example carries one code, so a sentence gets at most one.
         self.max_codes_ = int(labels.sum(axis=1).max()) if len(labels) else 0
-        self.evidence_index_ = _evidence_index(exemplars, codebook)
+        self.evidence_index_ = _evidence_index(exemplars, codebook, self.index_kind)
         return self
 
     def _check_fitted(self) -> None:
@@ -251,10 +267,10 @@ def _top_share(group_scores: Scores) -> NDArray[np.float64]:
     return np.clip(above_even, 0.0, 1.0)
 
 
-def _evidence_index(exemplars: Exemplars, codebook: Codebook) -> ExemplarIndex:
+def _evidence_index(exemplars: Exemplars, codebook: Codebook, kind: IndexKind) -> ExemplarIndex:
     # Positions, not the caller's ids, keep evidence lookups a plain array index.
     index = ExemplarIndex(
-        exemplars.dim, model_id=exemplars.model_id, codebook_version=codebook.version
+        exemplars.dim, model_id=exemplars.model_id, codebook_version=codebook.version, kind=kind
     )
     index.add(np.arange(len(exemplars), dtype=np.int64), exemplars.vectors)
     return index

@@ -46,7 +46,9 @@ class KnnSuggester(BaseSuggester):
     ) -> _KnnState:
         if self.k < 1:
             raise ValueError(f"k must be at least 1, got {self.k}")
-        index = ExemplarIndex(exemplars.dim, model_id=exemplars.model_id, codebook_version="")
+        index = ExemplarIndex(
+            exemplars.dim, model_id=exemplars.model_id, codebook_version="", kind=self.index_kind
+        )
         index.add(np.arange(len(exemplars), dtype=np.int64), exemplars.vectors)
         return _KnnState(index=index, labels=labels)
 
