@@ -194,7 +194,12 @@ def _human_agreement(agreement: HumanAgreement | None, reference: HumanReference
             for pair in agreement.pairs
         ]
         if pairs:
-            parts.append(_table(["Coder A", "Coder B", "Units", "Cohen's kappa"], pairs, 2))
+            # Ten coders make 45 pairs: folded, so the methods table stays near the top.
+            parts.append(
+                f"<details><summary>Every pair of coders ({len(pairs)})</summary>"
+                + _table(["Coder A", "Coder B", "Units", "Cohen's kappa"], pairs, 2)
+                + "</details>"
+            )
     if reference is not None:
         parts.append(
             f"<p><strong>Human reference kappa: {_number(reference.kappa)}</strong> "
