@@ -8,13 +8,24 @@
     |   +-- TranscriptError         a transcript cannot be read or split
     |   +-- CodedDataError          coded data is malformed or uses codes the codebook lacks
     |   +-- UnknownNameError        a shipped codebook or dataset name that does not exist
+    |   +-- NotFoundError           a project, exemplar, transcript... named by a request is absent
+    |   +-- ConflictError           the request clashes with what is stored (an id already taken)
+    |   +-- PayloadTooLargeError    a request body over the service's size limit
+    |   +-- BatchTooLargeError      more sentences or exemplars in one request than allowed
+    +-- AuthError                   the service got no API key, or one it does not know
+    |   +-- ForbiddenError          a known API key that does not cover this project or operation
+    +-- ConfigurationError          settings that cannot work (a public bind without API keys)
+    +-- StoreError                  the service's database cannot be used (e.g. a newer schema)
     +-- DatasetUnavailableError     a bundled dataset (../shared) or spaCy pipeline is not installed
     +-- ModelIntegrityError         a model folder is missing or its weights fail the sha256 check
     +-- NotFittedError              a suggester was asked to suggest before ``fit``
+    +-- IndexMismatchError          a saved exemplar index was built with another model
+    +-- IndexFileError              a saved exemplar index file is missing, corrupt or mismatched
 
 An error's message says what was expected, what was found and how to fix it, so the CLI can print
 it as one line and the service can put it in a problem response unchanged. Errors that collect
-several problems (``CodebookError``, ``CodedDataError``) also carry them as ``problems``.
+several problems (``CodebookError``, ``CodedDataError``) also carry them as ``problems``. The
+service maps every class here to an HTTP status in one table (``service.problems``).
 """
 
 from __future__ import annotations
@@ -70,6 +81,38 @@ class UnknownNameError(InputError):
     """A name (shipped codebook, dataset, method) that is not one of the known ones."""
 
 
+class NotFoundError(InputError):
+    """A project, exemplar, transcript or codebook version the request names does not exist."""
+
+
+class ConflictError(InputError):
+    """The request clashes with what is stored: an id already taken, a unit already coded."""
+
+
+class PayloadTooLargeError(InputError):
+    """A request body is larger than the service accepts (``max_request_bytes``)."""
+
+
+class BatchTooLargeError(InputError):
+    """One request carries more sentences or exemplars than the service handles at once."""
+
+
+class AuthError(IntercoderError):
+    """The service needs an API key and got none, or one it does not know."""
+
+
+class ForbiddenError(AuthError):
+    """A known API key that does not cover this project or this operation."""
+
+
+class ConfigurationError(IntercoderError):
+    """Settings that cannot work, such as a non-loopback address with no API key to guard it."""
+
+
+class StoreError(IntercoderError):
+    """The service's database cannot be used: written by a newer intercoder, or unreadable."""
+
+
 class DatasetUnavailableError(IntercoderError):
     """A dataset or pipeline exists by name but is not installed or not found on this machine."""
 
@@ -80,3 +123,15 @@ class ModelIntegrityError(IntercoderError):
 
 class NotFittedError(IntercoderError):
     """A suggester (or coder) was used before ``fit``; the message says what to call."""
+
+
+class IndexMismatchError(IntercoderError):
+    """A saved index was built with another embedding model (or dimension) than the caller's.
+
+    Its vectors are not comparable with the caller's embeddings, so the only fix is to rebuild
+    the index with the current model.
+    """
+
+
+class IndexFileError(IntercoderError):
+    """A saved index file is missing, unreadable, corrupt, or does not match its companion file."""

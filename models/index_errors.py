@@ -1,21 +1,11 @@
-"""The two errors the exemplar index raises about index files, beside the project's error tree.
+"""The exemplar index's errors, defined in the project's one error tree (codebook.errors).
 
-They live in their own module so that ``models.index`` and ``models.index_store`` can both raise
-them without importing each other; import them from ``models.index``.
+Re-exported here so that ``models.index`` and ``models.index_store`` can import them without
+importing each other.
 """
 
 from __future__ import annotations
 
-from codebook.errors import IntercoderError
+from codebook.errors import IndexFileError, IndexMismatchError
 
-
-class IndexMismatchError(IntercoderError):
-    """A saved index was built with another embedding model (or dimension) than the caller's.
-
-    Its vectors are not comparable with the caller's embeddings, so the only fix is to rebuild
-    the index with the current model.
-    """
-
-
-class IndexFileError(IntercoderError):
-    """A saved index file is missing, unreadable, corrupt, or does not match its companion file."""
+__all__ = ["IndexFileError", "IndexMismatchError"]

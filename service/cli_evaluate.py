@@ -71,7 +71,8 @@ def evaluate(
 ) -> None:
     """Cross-validate methods against human coding; write report.json and report.html."""
     from eval.crossval import prepare
-    from eval.harness import EvalOptions, evaluate as run_evaluation
+    from eval.harness import EvalOptions
+    from eval.harness import evaluate as run_evaluation
     from eval.html_report import write_report
     from eval.inputs import load_eval_input
     from eval.methods import method_by_name
@@ -115,9 +116,7 @@ def _subsample(
     if max_transcripts is None or max_transcripts >= len(transcripts):
         return frame, None
     chosen = set(np.random.default_rng(seed).choice(transcripts, max_transcripts, replace=False))
-    note = (
-        f"random sample of {max_transcripts} of {len(transcripts)} transcripts (seed {seed})"
-    )
+    note = f"random sample of {max_transcripts} of {len(transcripts)} transcripts (seed {seed})"
     return frame.loc[frame["transcript_id"].isin(chosen)].reset_index(drop=True), note
 
 

@@ -69,7 +69,9 @@ def test_codebook_show_and_validate() -> None:
     assert shown.exit_code == 0
     assert "75 codes, 12 categories" in shown.output
     assert "A.1" in shown.output
-    as_json = json.loads(runner.invoke(app, ["codebook", "show", "swda", "--format", "json"]).output)
+    as_json = json.loads(
+        runner.invoke(app, ["codebook", "show", "swda", "--format", "json"]).output
+    )
     assert len(as_json["codes"]) == 42
     assert len(as_json["version"]) == 16
     assert runner.invoke(app, ["codebook", "validate", "drawing"]).output.startswith("ok: ")

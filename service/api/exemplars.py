@@ -1,0 +1,228 @@
+"""``/v1/projects/{id}/exemplars``: add coded units (JSON or CSV), list, read, delete, export.
+
+Adding exemplars embeds them before the write transaction (encoding is slow and needs no lock),
+then checks their codes against the codebook current *inside* the transaction, stores rows and
+embeddings, bumps the project's change counter and, once committed, adds the vectors to the
+project's index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections import Counter
+from typing import Annotated
+
+import pandas as pd
+from fastapi import APIRouter, File, Form, Path, Response, UploadFile
+
+from codebook.coded import CodedUnit, check_codes, coded_frame, read_coded_csv, write_coded_csv
+from codebook.errors import BatchTooLargeError, CodedDataError, Problem
+from service.api.deps import Cursor, Limit, ProjectId, State, id_cursor, next_cursor
+from service.api.schemas import ExemplarBatch, ExemplarIn, ExemplarOut, ExemplarPage, ExemplarsAdded
+from service.api.state import ServiceState
+from service.problems import problem_responses
+from service.store_exemplars import (
+    NewExemplar,
+    Origin,
+    all_exemplars,
+    delete_exemplar,
+    get_exemplar,
+    insert_exemplars,
+    list_exemplars,
+)
+from service.store_projects import bump_change_counter, current_codebook
+
+router = APIRouter(prefix="/v1/projects/{project_id}", tags=["exemplars"])
+ExemplarId = Annotated[int, Path(ge=1, le=2**62, description="The exemplar's id.")]
+
+
+def text_unit_id(text: str) -> str:
+    """The unit id of a unit given without one: its text's hash, so resending it conflicts."""
+    return "text-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def add_coded_frame(
+    state: ServiceState, project_id: str, frame: pd.DataFrame, origin: Origin = "import"
+) -> ExemplarsAdded:
+    """Store a coded-units table as exemplars in one transaction; all or nothing."""
+    if len(frame) > state.settings.max_batch_exemplars:
+        raise BatchTooLargeError(
+            f"this request adds {len(frame)} exemplars; at most "
+            f"{state.settings.max_batch_exemplars} go in one request; send them in batches"
+        )
+    _refuse_units_coded_twice(frame)
+    texts = [str(text) for text in frame["text"]]
+    vectors = state.embed(texts)
+    new = [
+        NewExemplar(
+            transcript_id=str(row["transcript_id"]),
+            unit_id=str(row["unit_id"]),
+            turn_index=int(row["turn_index"]),
+            speaker=str(row["speaker"]),
+            text=str(row["text"]),
+            codes=frozenset(row["codes"]),
+            coder=str(row["coder"]),
+            previous_text=str(row["previous_text"]),
+            group=str(row["group"]),
+            origin=origin,
+            vector=vectors[position],
+        )
+        for position, row in enumerate(frame.to_dict("records"))
+    ]
+    with state.store.write() as transaction:
+        connection = transaction.connection
+        check_codes(frame, current_codebook(connection, project_id))
+        ids = insert_exemplars(connection, project_id, new, state.encoder.model_id)
+        counter = bump_change_counter(connection, project_id)
+        transaction.after_commit(
+            lambda: state.apply_exemplar_change(
+                project_id, counter, add_ids=ids, add_vectors=vectors
+            )
+        )
+    count = len(state.indexes.get(project_id).index)
+    return ExemplarsAdded(project_id=project_id, ids=ids, exemplar_count=count)
+
+
+def _refuse_units_coded_twice(frame: pd.DataFrame) -> None:
+    keys = Counter(zip(frame["transcript_id"], frame["unit_id"], strict=True))
+    twice = [key for key, count in keys.items() if count > 1]
+    if twice:
+        raise CodedDataError(
+            "a project keeps one coding per unit, but this request codes some units more than "
+            "once (several coders?); send one coding per unit, e.g. the coders' majority",
+            [Problem(f"transcript {t}, unit {u}", "coded more than once") for t, u in twice],
+        )
+
+
+def _frame_from_json(exemplars: list[ExemplarIn]) -> pd.DataFrame:
+    positions: Counter[str] = Counter()
+    units = []
+    for exemplar in exemplars:
+        position = positions[exemplar.transcript_id]
+        positions[exemplar.transcript_id] += 1
+        units.append(
+            CodedUnit(
+                transcript_id=exemplar.transcript_id,
+                unit_id=exemplar.unit_id or text_unit_id(exemplar.text),
+                turn_index=position if exemplar.turn_index is None else exemplar.turn_index,
+                text=exemplar.text,
+                codes=frozenset(exemplar.codes),
+                speaker=exemplar.speaker,
+                coder=exemplar.coder,
+                previous_text=exemplar.previous_text,
+                group=exemplar.group,
+            )
+        )
+    return coded_frame(units)
+
+
+@router.post(
+    "/exemplars",
+    status_code=201,
+    summary="Add coded exemplars (JSON)",
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
+def add_exemplars(project_id: ProjectId, body: ExemplarBatch, state: State) -> ExemplarsAdded:
+    return add_coded_frame(state, project_id, _frame_from_json(body.exemplars))
+
+
+@router.post(
+    "/exemplars/csv",
+    status_code=201,
+    summary="Add coded exemplars from a coded-units CSV upload",
+    description="The CSV format of the README (transcript_id, text, codes; optional unit_id, "
+    "speaker, coder, turn_index, previous_text, group). Every problem is listed with its row.",
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
+def add_exemplars_csv(
+    project_id: ProjectId,
+    state: State,
+    file: Annotated[UploadFile, File(description="a UTF-8 CSV file with a header row")],
+    coder: Annotated[str | None, Form(max_length=200, description="coder for rows without")] = None,
+) -> ExemplarsAdded:
+    with state.store.read() as connection:
+        codebook = current_codebook(connection, project_id)
+    frame = read_coded_csv(io.BytesIO(file.file.read()), codebook, coder=coder or None)
+    return add_coded_frame(state, project_id, frame)
+
+
+@router.get(
+    "/exemplars",
+    summary="List exemplars, oldest first",
+    responses=problem_responses(401, 403, 404, 422),
+)
+def list_project_exemplars(
+    project_id: ProjectId, state: State, limit: Limit = 50, cursor: Cursor = None
+) -> ExemplarPage:
+    with state.store.read() as connection:
+        rows = list_exemplars(connection, project_id, after=id_cursor(cursor), limit=limit)
+    return ExemplarPage(
+        items=[ExemplarOut.model_validate(row, from_attributes=True) for row in rows],
+        next_cursor=next_cursor(rows[-1].id if rows else None, len(rows), limit),
+    )
+
+
+@router.get(
+    "/exemplars/{exemplar_id}",
+    summary="Read one exemplar",
+    responses=problem_responses(401, 403, 404),
+)
+def read_exemplar(project_id: ProjectId, exemplar_id: ExemplarId, state: State) -> ExemplarOut:
+    with state.store.read() as connection:
+        row = get_exemplar(connection, project_id, exemplar_id)
+    return ExemplarOut.model_validate(row, from_attributes=True)
+
+
+@router.delete(
+    "/exemplars/{exemplar_id}",
+    status_code=204,
+    summary="Delete one exemplar (it leaves the index at once)",
+    responses=problem_responses(401, 403, 404),
+)
+def remove_exemplar(project_id: ProjectId, exemplar_id: ExemplarId, state: State) -> Response:
+    with state.store.write() as transaction:
+        delete_exemplar(transaction.connection, project_id, exemplar_id)
+        counter = bump_change_counter(transaction.connection, project_id)
+        transaction.after_commit(
+            lambda: state.apply_exemplar_change(project_id, counter, remove_ids=[exemplar_id])
+        )
+    return Response(status_code=204)
+
+
+@router.get(
+    "/codings.csv",
+    summary="Export the project's codings as a coded-units CSV",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **problem_responses(401, 403, 404),
+    },
+)
+def export_codings(project_id: ProjectId, state: State) -> Response:
+    with state.store.read() as connection:
+        current_codebook(connection, project_id)  # NotFoundError for an unknown project
+        rows = all_exemplars(connection, project_id)
+    frame = coded_frame(
+        [
+            CodedUnit(
+                transcript_id=row.transcript_id,
+                unit_id=row.unit_id,
+                turn_index=row.turn_index,
+                text=row.text,
+                codes=frozenset(row.codes),
+                speaker=row.speaker,
+                coder=row.coder,
+                previous_text=row.previous_text,
+                group=row.group,
+            )
+            for row in rows
+        ]
+    )
+    buffer = io.StringIO()
+    write_coded_csv(frame, buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{project_id}-codings.csv"'},
+    )

@@ -1,0 +1,202 @@
+"""``/v1/projects``: create, list, read and delete projects; read and replace their codebook."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from importlib import resources
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from codebook.errors import CodedDataError, Problem, UnknownNameError
+from codebook.loader import SHIPPED_CODEBOOKS, build_codebook, parse_codebook_yaml
+from codebook.model import Codebook
+from service.api.deps import Caller, Cursor, Limit, ProjectId, State, next_cursor
+from service.api.schemas import (
+    CodebookOut,
+    CodebookSource,
+    CodebookVersionList,
+    CodebookVersionOut,
+    ProjectCreate,
+    ProjectOut,
+    ProjectPage,
+)
+from service.api.state import ServiceState
+from service.problems import problem_responses
+from service.store_exemplars import all_code_sets
+from service.store_projects import (
+    ProjectRow,
+    add_codebook,
+    codebook_by_version,
+    codebook_versions,
+    current_codebook,
+    delete_project,
+    get_project,
+    insert_project,
+    list_projects,
+    require_project,
+)
+
+router = APIRouter(prefix="/v1/projects", tags=["projects"])
+
+
+def resolve_codebook(source: CodebookSource) -> Codebook:
+    """The inline codebook, validated as a whole, or the shipped one named."""
+    if source.codebook is not None:
+        return build_codebook(source.codebook)
+    name = str(source.shipped_codebook)
+    # Never load_codebook(name): it would read any server file a client names.
+    if name not in SHIPPED_CODEBOOKS:
+        raise UnknownNameError(
+            f"there is no shipped codebook {name!r}; expected one of "
+            f"{', '.join(SHIPPED_CODEBOOKS)}, or give the codebook inline as 'codebook'"
+        )
+    text = resources.files("codebook").joinpath("data", f"{name}.yaml").read_text("utf-8")
+    return parse_codebook_yaml(text, f"{name}.yaml")
+
+
+def project_out(state: ServiceState, row: ProjectRow) -> ProjectOut:
+    return ProjectOut(
+        id=row.id,
+        name=row.name,
+        created_at=row.created_at,
+        codebook_version=row.codebook_version,
+        exemplar_count=row.exemplar_count,
+        index_exemplar_count=len(state.indexes.get(row.id).index),
+        change_counter=row.change_counter,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a project with its codebook",
+    responses=problem_responses(401, 403, 409, 413, 422),
+)
+def create_project(
+    body: ProjectCreate, state: State, principal: Caller, response: Response
+) -> ProjectOut:
+    principal.check_admin("creating a project")
+    codebook = resolve_codebook(body)
+    project_id = body.id or uuid.uuid4().hex[:12]
+    with state.store.write() as transaction:
+        row = insert_project(
+            transaction.connection, project_id, body.name or codebook.name, codebook
+        )
+
+        def open_empty_index() -> None:
+            state.indexes.create(project_id, row.uid)
+            state.metrics.set_exemplar_count(project_id, 0)
+
+        transaction.after_commit(open_empty_index)
+    response.headers["Location"] = f"/v1/projects/{project_id}"
+    return project_out(state, row)
+
+
+@router.get("", summary="List the projects the API key opens", responses=problem_responses(401))
+def list_all(
+    state: State, principal: Caller, limit: Limit = 50, cursor: Cursor = None
+) -> ProjectPage:
+    with state.store.read() as connection:
+        rows = list_projects(connection, after=cursor, limit=limit, only=principal.project_id)
+    items = [project_out(state, row) for row in rows]
+    return ProjectPage(
+        items=items, next_cursor=next_cursor(rows[-1].id if rows else None, len(rows), limit)
+    )
+
+
+@router.get("/{project_id}", summary="Read a project", responses=problem_responses(401, 403, 404))
+def read_project(project_id: ProjectId, state: State) -> ProjectOut:
+    with state.store.read() as connection:
+        row = get_project(connection, project_id)
+    return project_out(state, row)
+
+
+@router.delete(
+    "/{project_id}",
+    status_code=204,
+    summary="Delete a project and everything in it",
+    responses=problem_responses(401, 403, 404),
+)
+def remove_project(project_id: ProjectId, state: State) -> Response:
+    with state.store.write() as transaction:
+        delete_project(transaction.connection, project_id)
+
+        def forget() -> None:
+            state.indexes.drop(project_id)
+            state.engine.forget(project_id)
+            state.metrics.forget_project(project_id)
+
+        transaction.after_commit(forget)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{project_id}/codebook",
+    summary="Read the project's current codebook",
+    responses=problem_responses(401, 403, 404),
+)
+def read_codebook(project_id: ProjectId, state: State) -> CodebookOut:
+    with state.store.read() as connection:
+        codebook = current_codebook(connection, project_id)
+    return CodebookOut(project_id=project_id, version=codebook.version, codebook=codebook)
+
+
+@router.put(
+    "/{project_id}/codebook",
+    summary="Replace the project's codebook (the earlier versions are kept)",
+    responses=problem_responses(401, 403, 404, 413, 422),
+)
+def replace_codebook(project_id: ProjectId, body: CodebookSource, state: State) -> CodebookOut:
+    codebook = resolve_codebook(body)
+    with state.store.write() as transaction:
+        require_project(transaction.connection, project_id)
+        _check_exemplars_fit(transaction.connection, project_id, codebook)
+        add_codebook(transaction.connection, project_id, codebook)
+    return CodebookOut(project_id=project_id, version=codebook.version, codebook=codebook)
+
+
+def _check_exemplars_fit(
+    connection: sqlite3.Connection, project_id: str, codebook: Codebook
+) -> None:
+    """CodedDataError listing every stored exemplar the new codebook would not allow."""
+    problems = [
+        Problem(f"exemplar {exemplar_id}", message)
+        for exemplar_id, codes in all_code_sets(connection, project_id)
+        for message in codebook.code_set_problems(codes)
+    ]
+    if problems:
+        raise CodedDataError(
+            f"{len(problems)} problem(s) with stored exemplars under the new codebook; keep "
+            "their codes in it, or delete or recode those exemplars first",
+            problems,
+        )
+
+
+@router.get(
+    "/{project_id}/codebook/versions",
+    summary="List every codebook the project has had",
+    responses=problem_responses(401, 403, 404),
+)
+def list_codebook_versions(project_id: ProjectId, state: State) -> CodebookVersionList:
+    with state.store.read() as connection:
+        rows = codebook_versions(connection, project_id)
+    return CodebookVersionList(
+        items=[CodebookVersionOut(**vars(row)) for row in rows]  # dataclass -> model, same fields
+    )
+
+
+@router.get(
+    "/{project_id}/codebook/versions/{version}",
+    summary="Read an earlier (or the current) codebook by version",
+    responses=problem_responses(401, 403, 404),
+)
+def read_codebook_version(
+    project_id: ProjectId,
+    version: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", examples=["3f2a9c0d1b7e4a56"])],
+    state: State,
+) -> CodebookOut:
+    with state.store.read() as connection:
+        codebook = codebook_by_version(connection, project_id, version)
+    return CodebookOut(project_id=project_id, version=codebook.version, codebook=codebook)

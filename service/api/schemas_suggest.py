@@ -1,0 +1,206 @@
+"""Request and response bodies of suggestions, decisions and evaluations.
+
+A suggestion has the shape annotation tools expect of a prediction: each code comes with its
+``score``, the ``agent`` that made it (the embedding model's id) and its ``evidence`` (the
+nearest human-coded exemplars that carry it, and those that do not).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Method = Literal["knn", "prototype", "linear"]
+EvaluationMethod = Literal["knn", "prototype", "linear", "tfidf-5nn", "majority"]
+
+
+class SuggestOptions(BaseModel):
+    """How to suggest: the method and its knobs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Method = Field(
+        default="knn",
+        description="knn (nearest exemplars vote), prototype (closest code centroid) or linear. "
+        "A project without exemplars always gets the prototype cold start from its codebook.",
+    )
+    k: int = Field(default=10, ge=1, le=100, description="neighbours that vote (knn only)")
+    threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="one score threshold for every code instead of the calibrated ones",
+    )
+    abstain_below: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="leave units below this confidence to a human"
+    )
+    top: int = Field(default=5, ge=1, le=50, description="codes ranked per unit")
+    evidence: int = Field(default=3, ge=0, le=20, description="exemplars shown for and against")
+
+
+class SentencesSuggestRequest(SuggestOptions):
+    """Ad-hoc sentences, not stored."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"sentences": ["Someone could tamper with our training data."]}]
+        },
+    )
+
+    sentences: list[str] = Field(
+        min_length=1, description="at most max_batch_sentences (a setting) per request"
+    )
+
+    @model_validator(mode="after")
+    def _no_empty_sentence(self) -> Self:
+        if any(not sentence.strip() for sentence in self.sentences):
+            raise ValueError("every sentence must contain some text")
+        return self
+
+
+class TranscriptSuggestRequest(SuggestOptions):
+    """A stored transcript's sentences, all or a range of them."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"method": "knn", "offset": 0}]}
+    )
+
+    offset: int = Field(default=0, ge=0, description="first sentence index")
+    limit: int | None = Field(default=None, ge=1, description="sentences from offset; all")
+
+
+class EvidenceOut(BaseModel):
+    exemplar_id: int = Field(description="negative: a text of the codebook itself (cold start)")
+    text: str
+    codes: list[str]
+    similarity: float = Field(description="cosine similarity to the unit, -1..1")
+
+
+class CodeSuggestion(BaseModel):
+    code: str
+    name: str
+    score: float = Field(ge=0.0, le=1.0)
+    threshold: float
+    suggested: bool = Field(description="the score reaches the threshold and no abstention")
+    agent: str = Field(description="the embedding model (id and weights hash) behind the score")
+    evidence: list[EvidenceOut] = Field(description="nearest exemplars carrying this code")
+    opposing: list[EvidenceOut] = Field(description="nearest exemplars without it")
+
+
+class UnitOut(BaseModel):
+    text: str
+    transcript_id: str | None = None
+    sentence_index: int | None = None
+    turn_index: int | None = None
+    speaker: str | None = None
+    start: int | None = None
+    end: int | None = None
+
+
+class UnitSuggestions(BaseModel):
+    unit: UnitOut
+    suggested: list[str] = Field(description="decided codes, best first; empty for no code")
+    no_code: bool
+    no_code_score: float
+    no_code_evidence: list[EvidenceOut]
+    abstained: bool
+    confidence: float
+    suggestions: list[CodeSuggestion] = Field(description="highest-scoring codes, best first")
+
+
+class SuggestionsOut(BaseModel):
+    project_id: str
+    method: str = Field(description="the method that answered (prototype in the cold start)")
+    agent: str
+    codebook_version: str
+    cold_start: bool = Field(description="no exemplars yet: suggested from the codebook alone")
+    exemplar_count: int = Field(description="exemplars the suggester was fitted on")
+    units: list[UnitSuggestions]
+
+
+class DecisionIn(BaseModel):
+    """A coder's decision on a suggestion for one unit.
+
+    The unit is a stored sentence (transcript_id and sentence_index) or an ad-hoc text.
+    accept: the suggested codes are right; change: ``codes`` are; reject: the suggestion is
+    wrong (no coding is recorded). Accepted and changed codings become exemplars at once; a
+    later decision on the same unit replaces its exemplar. Every decision stays in the log.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "action": "change",
+                    "coder": "ana",
+                    "text": "Someone could tamper with our training data.",
+                    "suggested": ["T.2"],
+                    "codes": ["T.1"],
+                }
+            ]
+        },
+    )
+
+    action: Literal["accept", "reject", "change"]
+    coder: str = Field(min_length=1, max_length=200)
+    transcript_id: str | None = Field(default=None, min_length=1, max_length=200)
+    sentence_index: int | None = Field(default=None, ge=0)
+    text: str | None = Field(default=None, min_length=1, max_length=20_000)
+    suggested: list[str] = Field(default_factory=list, max_length=200)
+    codes: list[str] | None = Field(default=None, max_length=200)
+    method: str | None = Field(default=None, max_length=50)
+    agent: str | None = Field(default=None, max_length=300)
+
+    @model_validator(mode="after")
+    def _one_unit_and_codes_when_changed(self) -> Self:
+        stored = self.transcript_id is not None or self.sentence_index is not None
+        if stored and (self.transcript_id is None or self.sentence_index is None):
+            raise ValueError("a stored sentence needs both transcript_id and sentence_index")
+        if stored == (self.text is not None):
+            raise ValueError("give either transcript_id with sentence_index, or text")
+        if self.action == "change" and self.codes is None:
+            raise ValueError("a change needs 'codes', the coding the coder chose")
+        if self.action != "change" and self.codes is not None:
+            raise ValueError("'codes' belongs to a change; accept takes the suggested codes")
+        return self
+
+
+class DecisionOut(BaseModel):
+    id: int
+    action: Literal["accept", "reject", "change"]
+    coder: str
+    transcript_id: str | None
+    sentence_index: int | None
+    text: str
+    suggested: list[str]
+    codes: list[str] | None = Field(description="the coding settled on; null for a rejection")
+    method: str | None
+    agent: str | None
+    codebook_version: str
+    exemplar_id: int | None = Field(description="the exemplar this decision created")
+    replaced_exemplar_id: int | None = Field(description="the earlier exemplar it replaced")
+    created_at: str
+
+
+class DecisionPage(BaseModel):
+    items: list[DecisionOut]
+    next_cursor: str | None
+
+
+class EvaluationRequest(BaseModel):
+    """Cross-validate methods on the project's own exemplars (small, synchronous)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"methods": ["knn", "majority"], "folds": 3}]},
+    )
+
+    methods: list[EvaluationMethod] = Field(default=["knn"], min_length=1)
+    folds: int = Field(
+        default=3, ge=2, le=10, description="grouped folds (at most the number of groups)"
+    )
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    max_train_units: int | None = Field(default=None, ge=10, le=1_000_000)

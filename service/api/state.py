@@ -1,0 +1,128 @@
+"""What every request handler shares: settings, store, encoder, indexes, engine and metrics.
+
+Built once by the app's lifespan (``service.app``) and reached through ``request.app.state``.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from fastapi import Request
+
+from codebook.errors import InputError, Problem
+from models.cache import CachedEncoder
+from models.encoder import Embeddings, Encoder
+from models.index_checks import NORM_TOLERANCE
+from service.metrics import Metrics
+from service.project_index import ProjectIndexes, StoredState
+from service.settings import Settings
+from service.store import Store
+from service.store_exemplars import exemplar_ids, exemplar_vectors
+from service.store_projects import get_project
+
+if TYPE_CHECKING:
+    from service.api.engine import SuggestionEngine
+
+logger = logging.getLogger("intercoder.service")
+
+
+class SerialEncoder:
+    """Runs every encode on one dedicated thread, one batch at a time.
+
+    The model already spreads one batch over every core. Calling torch from many request
+    threads would also give each calling thread its own OpenMP thread team, and idle teams
+    spinning beside the busy one cost more than they help on a small machine; neither torch
+    modules nor the embedding cache's counters promise thread safety either.
+    """
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encoder")
+
+    @property
+    def model_id(self) -> str:
+        return self.encoder.model_id
+
+    @property
+    def dim(self) -> int:
+        return self.encoder.dim
+
+    def encode(self, texts: list[str]) -> Embeddings:
+        return self._worker.submit(self.encoder.encode, texts).result()
+
+    def close(self) -> None:
+        self._worker.shutdown(wait=True)
+        if isinstance(self.encoder, CachedEncoder):
+            self.encoder.cache.close()
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    store: Store
+    encoder: SerialEncoder
+    indexes: ProjectIndexes
+    engine: SuggestionEngine
+    metrics: Metrics
+
+    def open_project_index(self, project_id: str) -> None:
+        """Load the project's saved index, or rebuild it from the database when out of step."""
+        with self.store.writes_paused() as connection:
+            project = get_project(connection, project_id)
+            stored = StoredState(
+                project.uid, project.change_counter, exemplar_ids(connection, project_id)
+            )
+            self.indexes.open(
+                project_id,
+                stored,
+                lambda: exemplar_vectors(connection, project_id, self.encoder.dim),
+            )
+            self.metrics.set_exemplar_count(project_id, project.exemplar_count)
+
+    def embed(self, texts: list[str]) -> Embeddings:
+        """The texts' embeddings, refusing any the index could not hold (not unit length).
+
+        The bundled model always gives unit vectors; a custom or test encoder may give a zero
+        vector for a text it has no features for. Refused here, before anything is stored.
+        """
+        vectors = self.encoder.encode(texts)
+        norms = np.linalg.norm(vectors, axis=1)
+        bad = np.flatnonzero(~np.isfinite(norms) | (np.abs(norms - 1.0) > NORM_TOLERANCE))
+        if bad.size:
+            raise InputError(
+                f"{bad.size} text(s) get no usable embedding from model {self.encoder.model_id} "
+                "(not a unit vector); rephrase them or leave them out",
+                [Problem(f"text {row}", repr(texts[row][:80])) for row in bad[:20].tolist()],
+            )
+        return vectors
+
+    def apply_exemplar_change(
+        self,
+        project_id: str,
+        counter: int,
+        *,
+        add_ids: list[int] | None = None,
+        add_vectors: Embeddings | None = None,
+        remove_ids: list[int] | None = None,
+    ) -> None:
+        """Bring the in-memory index up to a committed change (call from ``after_commit``).
+
+        Should that fail, the index is rebuilt from the database, which already has the change:
+        the request succeeded and must not report otherwise.
+        """
+        try:
+            ids = None if add_ids is None else np.asarray(add_ids, dtype=np.int64)
+            self.indexes.get(project_id).apply(counter, ids, add_vectors, remove_ids)
+        except Exception:
+            logger.exception("index update failed for project %s; rebuilding it", project_id)
+            self.open_project_index(project_id)
+        self.metrics.set_exemplar_count(project_id, len(self.indexes.get(project_id).index))
+
+
+def service_state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.service
+    return state

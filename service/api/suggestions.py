@@ -1,0 +1,142 @@
+"""Code suggestions with evidence, for ad-hoc sentences or a stored transcript's sentences."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path
+
+from codebook.errors import BatchTooLargeError
+from models.suggestions import Evidence, UnitSuggestion
+from service.api.deps import ProjectId, State
+from service.api.engine import configured
+from service.api.schemas import TRANSCRIPT_ID_PATTERN
+from service.api.schemas_suggest import (
+    CodeSuggestion,
+    EvidenceOut,
+    SentencesSuggestRequest,
+    SuggestionsOut,
+    SuggestOptions,
+    TranscriptSuggestRequest,
+    UnitOut,
+    UnitSuggestions,
+)
+from service.api.state import ServiceState
+from service.problems import problem_responses
+from service.store_projects import require_project
+from service.store_transcripts import sentences
+
+router = APIRouter(prefix="/v1/projects/{project_id}", tags=["suggestions"])
+
+
+@router.post(
+    "/suggestions",
+    summary="Suggest codes for sentences sent in the request",
+    responses=problem_responses(401, 403, 404, 413, 422),
+)
+def suggest_sentences(
+    project_id: ProjectId, body: SentencesSuggestRequest, state: State
+) -> SuggestionsOut:
+    _check_batch(state, len(body.sentences), "send them in several requests")
+    with state.store.read() as connection:
+        require_project(connection, project_id)
+    return suggest_units(state, project_id, body, [UnitOut(text=s) for s in body.sentences])
+
+
+@router.post(
+    "/transcripts/{transcript_id}/suggestions",
+    summary="Suggest codes for a stored transcript's sentences (all, or offset/limit)",
+    responses=problem_responses(401, 403, 404, 413, 422),
+)
+def suggest_transcript(
+    project_id: ProjectId,
+    transcript_id: Annotated[str, Path(pattern=TRANSCRIPT_ID_PATTERN)],
+    state: State,
+    body: Annotated[TranscriptSuggestRequest | None, Body()] = None,
+) -> SuggestionsOut:
+    options = body or TranscriptSuggestRequest()
+    most = state.settings.max_batch_sentences
+    limit = most + 1 if options.limit is None else options.limit
+    with state.store.read() as connection:
+        found = sentences(connection, project_id, transcript_id, offset=options.offset, limit=limit)
+    _check_batch(state, len(found), "page through the transcript with offset and limit")
+    units = [
+        UnitOut(
+            text=row.text,
+            transcript_id=transcript_id,
+            sentence_index=row.index,
+            turn_index=row.turn_index,
+            speaker=row.speaker,
+            start=row.start,
+            end=row.end,
+        )
+        for row in found
+    ]
+    return suggest_units(state, project_id, options, units)
+
+
+def _check_batch(state: ServiceState, count: int, how: str) -> None:
+    most = state.settings.max_batch_sentences
+    if count > most:
+        raise BatchTooLargeError(
+            f"one request may ask for suggestions on at most {most} sentences, and this one "
+            f"asks for more; {how}"
+        )
+
+
+def suggest_units(
+    state: ServiceState, project_id: str, options: SuggestOptions, units: list[UnitOut]
+) -> SuggestionsOut:
+    """Fit (or reuse) the project's suggester, embed the units, and suggest with evidence."""
+    fitted = state.engine.fitted(project_id, options.method, options.k)
+    suggester = configured(
+        fitted,
+        threshold=options.threshold,
+        abstain_below=options.abstain_below,
+        top=options.top,
+        evidence=options.evidence,
+    )
+    agent = state.encoder.model_id
+    results: list[UnitSuggestion] = []
+    if units:
+        texts = [unit.text for unit in units]
+        results = suggester.suggest(state.embed(texts), texts, agent)
+    state.metrics.suggestions.labels(method=suggester.method).inc(len(units))
+    return SuggestionsOut(
+        project_id=project_id,
+        method=suggester.method,
+        agent=agent,
+        codebook_version=fitted.codebook_version,
+        cold_start=fitted.cold_start,
+        exemplar_count=fitted.exemplar_count,
+        units=[_unit_out(unit, result, agent) for unit, result in zip(units, results, strict=True)],
+    )
+
+
+def _unit_out(unit: UnitOut, result: UnitSuggestion, agent: str) -> UnitSuggestions:
+    return UnitSuggestions(
+        unit=unit,
+        suggested=result.suggested,
+        no_code=result.no_code,
+        no_code_score=result.no_code_score,
+        no_code_evidence=_evidence(result.no_code_evidence),
+        abstained=result.abstained,
+        confidence=result.confidence,
+        suggestions=[
+            CodeSuggestion(
+                code=code.code,
+                name=code.name,
+                score=code.score,
+                threshold=code.threshold,
+                suggested=code.suggested,
+                agent=agent,
+                evidence=_evidence(code.supporting),
+                opposing=_evidence(code.opposing),
+            )
+            for code in result.codes
+        ],
+    )
+
+
+def _evidence(items: list[Evidence]) -> list[EvidenceOut]:
+    return [EvidenceOut.model_validate(item, from_attributes=True) for item in items]

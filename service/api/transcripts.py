@@ -1,0 +1,136 @@
+"""``/v1/projects/{id}/transcripts``: upload a transcript file, read it back, list them.
+
+An upload is parsed by the same readers as the CLI (``.txt``/``.md``, ``.vtt``, ``.srt``,
+``.docx`` with its zip-size checks, ``.csv``) and split into sentences with offsets, speaker and
+turn, which are stored; the file itself is never written to disk, and its name is only a label
+(one with a folder in it is refused all the same: no client has a reason to send one).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Path, Response, UploadFile
+
+from codebook.errors import TranscriptError
+from codebook.transcripts import TRANSCRIPT_FORMATS, parse_transcript, split_sentences
+from service.api.deps import Cursor, Limit, ProjectId, State, next_cursor
+from service.api.schemas import (
+    TRANSCRIPT_ID_PATTERN,
+    SentenceOut,
+    TranscriptDetail,
+    TranscriptOut,
+    TranscriptPage,
+)
+from service.problems import problem_responses
+from service.store_transcripts import (
+    get_transcript,
+    insert_transcript,
+    list_transcripts,
+    sentences,
+    transcript_text,
+)
+
+router = APIRouter(prefix="/v1/projects/{project_id}/transcripts", tags=["transcripts"])
+TranscriptId = Annotated[
+    str, Path(pattern=TRANSCRIPT_ID_PATTERN, description="The transcript's id in the project.")
+]
+_NOT_IN_ID = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_FILENAME = 255
+
+
+def plain_filename(name: str | None) -> str:
+    """The upload's file name when it is a plain name; TranscriptError for paths and oddities."""
+    if not name:
+        raise TranscriptError(
+            "the upload has no file name: expected a name such as interview-03.vtt, whose "
+            "extension tells the format; name the file, or give 'format'"
+        )
+    if (
+        len(name) > _MAX_FILENAME
+        or PurePath(name).name != name
+        or "\\" in name
+        or name in {".", ".."}
+        or any(ord(character) < 32 for character in name)
+    ):
+        raise TranscriptError(
+            f"the upload's file name {name[:80]!r} is not a plain file name: expected a name "
+            "without folders, '..' or control characters (at most 255 characters); rename it"
+        )
+    return name
+
+
+def transcript_id_from(filename: str) -> str:
+    """The file name's stem as a transcript id: characters outside [A-Za-z0-9._-] become '-'."""
+    slug = _NOT_IN_ID.sub("-", PurePath(filename).stem).strip("-._")[:128]
+    if not slug:
+        raise TranscriptError(
+            f"cannot make a transcript id from the file name {filename!r}; give 'transcript_id'"
+        )
+    return slug
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Upload a transcript file; it is split into sentences and stored",
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
+def upload_transcript(
+    project_id: ProjectId,
+    state: State,
+    response: Response,
+    file: Annotated[UploadFile, File(description="a .txt, .md, .vtt, .srt, .docx or .csv file")],
+    transcript_id: Annotated[
+        str | None,
+        Form(pattern=TRANSCRIPT_ID_PATTERN, description="default: from the file name"),
+    ] = None,
+    format: Annotated[
+        str | None,
+        Form(description=f"one of {', '.join(TRANSCRIPT_FORMATS)}; default: from the extension"),
+    ] = None,
+) -> TranscriptOut:
+    if not file.filename and format is not None:
+        filename = "upload"  # the format is given, so the name is only a label
+    else:
+        filename = plain_filename(file.filename)
+    chosen_id = transcript_id or transcript_id_from(filename)
+    transcript = parse_transcript(file.file.read(), format, chosen_id, filename=filename)
+    split = split_sentences(transcript)
+    with state.store.write() as transaction:
+        row = insert_transcript(transaction.connection, project_id, transcript, filename, split)
+    response.headers["Location"] = f"/v1/projects/{project_id}/transcripts/{row.id}"
+    return TranscriptOut.model_validate(row, from_attributes=True)
+
+
+@router.get("", summary="List transcripts", responses=problem_responses(401, 403, 404))
+def list_project_transcripts(
+    project_id: ProjectId, state: State, limit: Limit = 50, cursor: Cursor = None
+) -> TranscriptPage:
+    with state.store.read() as connection:
+        rows = list_transcripts(connection, project_id, after=cursor or "", limit=limit)
+    return TranscriptPage(
+        items=[TranscriptOut.model_validate(row, from_attributes=True) for row in rows],
+        next_cursor=next_cursor(rows[-1].id if rows else None, len(rows), limit),
+    )
+
+
+@router.get(
+    "/{transcript_id}",
+    summary="Read a transcript: its text and sentences",
+    responses=problem_responses(401, 403, 404),
+)
+def read_transcript(
+    project_id: ProjectId, transcript_id: TranscriptId, state: State
+) -> TranscriptDetail:
+    with state.store.read() as connection:
+        row = get_transcript(connection, project_id, transcript_id)
+        text = transcript_text(connection, project_id, transcript_id)
+        found = sentences(connection, project_id, transcript_id)
+    return TranscriptDetail(
+        **TranscriptOut.model_validate(row, from_attributes=True).model_dump(),
+        text=text,
+        sentences=[SentenceOut.model_validate(s, from_attributes=True) for s in found],
+    )
