@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Self
 
-import numpy as np
 import pandas as pd
 
 from codebook.errors import NotFittedError
 from codebook.model import Codebook
 from models.encoder import Encoder
-from models.exemplars import Exemplars, codebook_exemplars, exemplars_from_frame
+from models.exemplars import codebook_exemplars, exemplars_from_frame, with_codebook_fallback
 from models.suggesters import BaseSuggester, PrototypeSuggester
 from models.suggestions import UnitSuggestion
 
@@ -31,7 +30,8 @@ class Coder:
         """Learn from a coded-units table (one coding per unit)."""
         exemplars = exemplars_from_frame(coded, self.encoder)
         if isinstance(self.suggester, PrototypeSuggester):
-            exemplars = _with_codebook_for_uncoded_codes(exemplars, codebook, self.encoder)
+            from_codebook = codebook_exemplars(codebook, self.encoder)
+            exemplars = with_codebook_fallback(exemplars, from_codebook)
         self.suggester.fit(exemplars, codebook)
         self.codebook_ = codebook
         return self
@@ -50,26 +50,3 @@ class Coder:
             )
         vectors = self.encoder.encode(list(texts))
         return self.suggester.suggest(vectors, list(texts), self.encoder.model_id)
-
-
-def _with_codebook_for_uncoded_codes(
-    exemplars: Exemplars, codebook: Codebook, encoder: Encoder
-) -> Exemplars:
-    """Add the codebook's own texts for every code no human exemplar carries yet.
-
-    They get negative exemplar ids so evidence shows they are the codebook's, not a coder's.
-    """
-    seen = set().union(*exemplars.codes) if len(exemplars) else set()
-    from_codebook = codebook_exemplars(codebook, encoder)
-    keep = [row for row, codes in enumerate(from_codebook.codes) if not codes & seen]
-    if not keep:
-        return exemplars
-    extra = from_codebook.subset(keep)
-    return Exemplars(
-        model_id=exemplars.model_id,
-        vectors=np.vstack([exemplars.vectors, extra.vectors]),
-        codes=exemplars.codes + extra.codes,
-        texts=exemplars.texts + extra.texts,
-        ids=np.concatenate([exemplars.ids, -1 - np.arange(len(extra), dtype=np.int64)]),
-        groups=exemplars.group_labels() + tuple(f"codebook:{t}" for t in extra.texts),
-    )

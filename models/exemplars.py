@@ -116,3 +116,25 @@ def codebook_exemplars(codebook: Codebook, encoder: Encoder) -> Exemplars:
         texts=tuple(texts),
         ids=np.arange(len(texts), dtype=np.int64),
     )
+
+
+def with_codebook_fallback(exemplars: Exemplars, from_codebook: Exemplars) -> Exemplars:
+    """Add the codebook's own texts (``codebook_exemplars``) for every code that no human
+    exemplar carries yet, for the prototype method.
+
+    They get negative exemplar ids (-1 - their position among the codebook's texts) so evidence
+    shows they are the codebook's, not a coder's.
+    """
+    seen: set[str] = set().union(*exemplars.codes) if len(exemplars) else set()
+    keep = [row for row, codes in enumerate(from_codebook.codes) if not codes & seen]
+    if not keep:
+        return exemplars
+    extra = from_codebook.subset(keep)
+    return Exemplars(
+        model_id=exemplars.model_id,
+        vectors=np.vstack([exemplars.vectors, extra.vectors]),
+        codes=exemplars.codes + extra.codes,
+        texts=exemplars.texts + extra.texts,
+        ids=np.concatenate([exemplars.ids, -1 - np.asarray(keep, dtype=np.int64)]),
+        groups=exemplars.group_labels() + tuple(f"codebook:{t}" for t in extra.texts),
+    )

@@ -10,7 +10,9 @@ from typing import Literal, NoReturn
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
+from codebook.coded import CodedUnit, coded_frame
 from codebook.errors import ConflictError, NotFoundError, Problem
 from service.store import now
 from service.store_projects import require_project
@@ -55,6 +57,26 @@ _COLUMNS = (
     "id, transcript_id, unit_id, turn_index, speaker, text, codes, coder, previous_text, grp, "
     "origin, created_at"
 )
+
+
+def coded_units(rows: Iterable[ExemplarRow]) -> pd.DataFrame:
+    """Stored exemplars as a coded-units table (for the harness and the CSV export)."""
+    return coded_frame(
+        [
+            CodedUnit(
+                transcript_id=row.transcript_id,
+                unit_id=row.unit_id,
+                turn_index=row.turn_index,
+                text=row.text,
+                codes=frozenset(row.codes),
+                speaker=row.speaker,
+                coder=row.coder,
+                previous_text=row.previous_text,
+                group=row.group,
+            )
+            for row in rows
+        ]
+    )
 
 
 def _row(row: Sequence[object]) -> ExemplarRow:

@@ -29,7 +29,7 @@ import numpy.typing as npt
 from codebook.model import Codebook
 from models.calibration import NEVER
 from models.encoder import Encoder
-from models.exemplars import Exemplars, codebook_exemplars
+from models.exemplars import Exemplars, codebook_exemplars, with_codebook_fallback
 from models.suggesters import BaseSuggester, make_suggester
 from service.project_index import ProjectIndexes
 from service.store import Store
@@ -129,7 +129,9 @@ class SuggestionEngine:
             return Fitted(cold, snapshot.change_counter, codebook.version, 0, 0, cold_start=True)
         exemplars = snapshot.exemplars
         if method == "prototype":
-            exemplars = self._with_codebook_texts_for_uncoded(exemplars, codebook)
+            exemplars = with_codebook_fallback(
+                exemplars, codebook_exemplars(codebook, self.encoder)
+            )
         params: dict[str, object] = {"k": k} if method == "knn" else {}
         count = len(snapshot.exemplars)
         if _thresholds_still_good(previous, codebook, count):
@@ -151,25 +153,6 @@ class SuggestionEngine:
         """The codebook's definitions and examples as exemplars, under negative ids."""
         from_codebook = codebook_exemplars(codebook, self.encoder)
         return dataclasses.replace(from_codebook, ids=-1 - from_codebook.ids)
-
-    def _with_codebook_texts_for_uncoded(
-        self, exemplars: Exemplars, codebook: Codebook
-    ) -> Exemplars:
-        """For the prototype method: codes no coder has used yet get the codebook's texts."""
-        seen = set().union(*exemplars.codes)
-        from_codebook = self._codebook_texts(codebook)
-        keep = [row for row, codes in enumerate(from_codebook.codes) if not codes & seen]
-        if not keep:
-            return exemplars
-        extra = from_codebook.subset(keep)
-        return Exemplars(
-            model_id=exemplars.model_id,
-            vectors=np.vstack([exemplars.vectors, extra.vectors]),
-            codes=exemplars.codes + extra.codes,
-            texts=exemplars.texts + extra.texts,
-            ids=np.concatenate([exemplars.ids, extra.ids]),
-            groups=exemplars.group_labels() + tuple(f"codebook:{t}" for t in extra.texts),
-        )
 
 
 def configured(

@@ -12,7 +12,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from codebook.coded import CodedUnit, coded_frame
 from codebook.errors import InputError
 from eval.crossval import EvalData
 from eval.harness import EvalOptions, evaluate
@@ -22,7 +21,7 @@ from eval.report_model import Report
 from service.api.deps import ProjectId, State
 from service.api.schemas_suggest import EvaluationRequest
 from service.problems import problem_responses
-from service.store_exemplars import all_exemplars, exemplar_vectors
+from service.store_exemplars import all_exemplars, coded_units, exemplar_vectors
 from service.store_projects import current_codebook
 
 router = APIRouter(prefix="/v1/projects/{project_id}/evaluations", tags=["evaluations"])
@@ -50,22 +49,7 @@ def evaluate_project(
             f"an evaluation holds out whole transcripts (groups), so it needs exemplars from at "
             f"least 2 of them; project {project_id!r} has {distinct}; code more transcripts"
         )
-    frame = coded_frame(
-        [
-            CodedUnit(
-                transcript_id=row.transcript_id,
-                unit_id=row.unit_id,
-                turn_index=row.turn_index,
-                text=row.text,
-                codes=frozenset(row.codes),
-                speaker=row.speaker,
-                coder=row.coder,
-                previous_text=row.previous_text,
-                group=row.group,
-            )
-            for row in rows
-        ]
-    )
+    frame = coded_units(rows)
     data = EvalData(
         codebook=codebook,
         frame=frame,

@@ -26,6 +26,7 @@ from service.store_exemplars import (
     NewExemplar,
     Origin,
     all_exemplars,
+    coded_units,
     delete_exemplar,
     get_exemplar,
     insert_exemplars,
@@ -203,22 +204,7 @@ def export_codings(project_id: ProjectId, state: State) -> Response:
     with state.store.read() as connection:
         current_codebook(connection, project_id)  # NotFoundError for an unknown project
         rows = all_exemplars(connection, project_id)
-    frame = coded_frame(
-        [
-            CodedUnit(
-                transcript_id=row.transcript_id,
-                unit_id=row.unit_id,
-                turn_index=row.turn_index,
-                text=row.text,
-                codes=frozenset(row.codes),
-                speaker=row.speaker,
-                coder=row.coder,
-                previous_text=row.previous_text,
-                group=row.group,
-            )
-            for row in rows
-        ]
-    )
+    frame = coded_units(rows)
     buffer = io.StringIO()
     write_coded_csv(frame, buffer)
     return Response(
