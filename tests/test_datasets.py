@@ -249,7 +249,7 @@ def test_load_dataset_rejects_an_unknown_name() -> None:
 
 
 def test_default_shared_dir_finds_the_shared_folder(shared_dir: Path) -> None:
-    assert default_shared_dir() == shared_dir.resolve()
+    assert default_shared_dir().resolve() == shared_dir.resolve()
 
 
 def test_default_shared_dir_names_the_paths_tried(
