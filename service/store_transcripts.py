@@ -22,16 +22,6 @@ class TranscriptRow:
     created_at: str
 
 
-@dataclass(frozen=True)
-class SentenceRow:
-    index: int
-    turn_index: int
-    speaker: str
-    text: str
-    start: int
-    end: int
-
-
 _TRANSCRIPT_COLUMNS = "id, filename, format, turn_count, sentence_count, created_at"
 
 
@@ -131,7 +121,7 @@ def sentences(
     *,
     offset: int = 0,
     limit: int | None = None,
-) -> list[SentenceRow]:
+) -> list[Sentence]:
     """The transcript's sentences in order, from ``offset``, at most ``limit`` of them."""
     get_transcript(connection, project_id, transcript_id)
     rows = connection.execute(
@@ -140,7 +130,8 @@ def sentences(
         (project_id, transcript_id, offset, -1 if limit is None else limit),
     ).fetchall()
     return [
-        SentenceRow(
+        Sentence(
+            transcript_id=transcript_id,
             index=int(row[0]),
             turn_index=int(row[1]),
             speaker=str(row[2]),
@@ -154,7 +145,7 @@ def sentences(
 
 def sentence_with_previous(
     connection: sqlite3.Connection, project_id: str, transcript_id: str, index: int
-) -> tuple[SentenceRow, str]:
+) -> tuple[Sentence, str]:
     """One sentence and the text of the sentence before it ("" for the first)."""
     found = sentences(
         connection, project_id, transcript_id, offset=max(index - 1, 0), limit=2 if index else 1
