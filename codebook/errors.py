@@ -6,6 +6,7 @@
     +-- InputError                  the user's input is wrong; HTTP 4xx, CLI exit 2
     |   +-- CodebookError           a codebook file or object fails validation (all problems listed)
     |   +-- TranscriptError         a transcript cannot be read or split
+    |   +-- RefiFileError           a REFI-QDA file (.qdc, .qdpx) is broken, hostile or unsupported
     |   +-- CodedDataError          coded data is malformed or uses codes the codebook lacks
     |   +-- UnknownNameError        a shipped codebook or dataset name that does not exist
     |   +-- NotFoundError           a project, exemplar, transcript... named by a request is absent
@@ -71,6 +72,15 @@ class CodebookError(InputError):
 
 class TranscriptError(InputError):
     """A transcript cannot be read: wrong format, undecodable bytes, empty, missing columns."""
+
+
+class RefiFileError(InputError):
+    """A REFI-QDA codebook (.qdc) or project (.qdpx) cannot be read, or an option for reading one.
+
+    Broken XML or zip, a hostile file (XML entities, a zip bomb, paths that leave the archive),
+    a reference to something the file lacks, an impossible overlap share. The message names the
+    file and the part of it that is wrong.
+    """
 
 
 class CodedDataError(InputError):

@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from codebook.errors import CodebookError, Problem, UnknownNameError
-from codebook.model import Code, Codebook, Example
+from codebook.model import Code, Codebook, CodeSet, Example
 
 SHIPPED_CODEBOOKS: dict[str, str] = {
     "interview": "the study's interview codebook (12 categories, 75 codes)",
@@ -26,11 +26,14 @@ SHIPPED_CODEBOOKS: dict[str, str] = {
     "swda": "Switchboard dialogue acts, SWBD-DAMSL collapsed to 41 exclusive tags",
 }
 
-_TOP_LEVEL_KEYS = {"name", "description", "source", "examples_source", "codes", "format"}
+_TOP_LEVEL_KEYS = {"name", "description", "source", "examples_source", "codes", "sets", "format"}
 _CODE_KEYS = set(Code.model_fields) | {"color"}
 _EXAMPLE_SOURCES = ("project", "study", "user", "dataset")
 _COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _BAD_ID_CHARACTERS = re.compile(r"[\s;]")
+_GUID = re.compile(r"\{?([0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})\}?")
+_SET_KEYS = ("name", "description", "codes", "guid")
+_GUID_FORMAT = "expected 8-4-4-4-12 hex digits, optionally in braces"
 
 
 class _Where:
@@ -121,6 +124,7 @@ def build_codebook(data: Any, where: _Where | None = None) -> Codebook:
         if code is not None:
             codes.append((index, code))
     problems += _structure_problems(codes, where)
+    sets = _build_sets(data.get("sets"), {code.id for _, code in codes}, where, problems)
     if problems:
         raise CodebookError(f"the codebook has {len(problems)} problem(s)", problems)
     return Codebook(
@@ -128,6 +132,72 @@ def build_codebook(data: Any, where: _Where | None = None) -> Codebook:
         description=str(data.get("description") or ""),
         source=str(data.get("source") or ""),
         codes=tuple(code for _, code in codes),
+        sets=sets,
+    )
+
+
+def normalise_guid(value: object) -> str | None:
+    """A GUID in REFI-QDA's canonical form (lower-case, no braces), or None when malformed."""
+    if not isinstance(value, str):
+        return None
+    match = _GUID.fullmatch(value.strip())
+    if match is None or value.strip().startswith("{") != value.strip().endswith("}"):
+        return None
+    return match.group(1).lower()
+
+
+def _build_sets(
+    raw: Any, code_ids: set[str], where: _Where, problems: list[Problem]
+) -> tuple[CodeSet, ...]:
+    """The optional ``sets`` list: named groups of existing code ids (see the README)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.append(Problem(where(), "'sets' must be a list of sets (name, codes)"))
+        return ()
+    sets = []
+    for index, item in enumerate(raw):
+        code_set = _build_set(f"sets[{index}]", item, code_ids, where, problems)
+        if code_set is not None:
+            sets.append(code_set)
+    return tuple(sets)
+
+
+def _build_set(
+    label: str, item: Any, code_ids: set[str], where: _Where, problems: list[Problem]
+) -> CodeSet | None:
+    if not isinstance(item, Mapping):
+        problems.append(Problem(where(), f"{label} must be a mapping with 'name' and 'codes'"))
+        return None
+    before = len(problems)
+    problems += [
+        Problem(where(), f"{label}: unknown field {key!r}; expected one of {list(_SET_KEYS)}")
+        for key in item
+        if key not in _SET_KEYS
+    ]
+    name, members = item.get("name"), item.get("codes", [])
+    if not isinstance(name, str) or not name.strip():
+        problems.append(Problem(where(), f"{label}: 'name' must be a non-empty string"))
+    if not isinstance(item.get("description", ""), str):
+        problems.append(Problem(where(), f"{label}: 'description' must be text"))
+    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+        problems.append(Problem(where(), f"{label}: 'codes' must be a list of code ids"))
+        members = []
+    problems += [
+        Problem(where(), f"{label}: unknown code {member!r}; list ids defined under 'codes'")
+        for member in members
+        if member not in code_ids
+    ]
+    guid = item.get("guid")
+    if guid is not None and normalise_guid(guid) is None:
+        problems.append(Problem(where(), f"{label}: bad guid {guid!r}; {_GUID_FORMAT}"))
+    if len(problems) > before:
+        return None
+    return CodeSet(
+        name=str(name).strip(),
+        description=str(item.get("description") or "").strip(),
+        codes=tuple(members),
+        guid=normalise_guid(guid),
     )
 
 
@@ -162,6 +232,8 @@ def _build_code(
         fields[text_field] = str(fields.get(text_field) or "").strip()
     if isinstance(fields.get("colour"), str):
         fields["colour"] = _normalise_colour(fields["colour"])
+    if fields.get("guid") is not None:
+        fields["guid"] = normalise_guid(fields["guid"])
     try:
         return Code.model_validate(fields)
     except ValidationError as error:
@@ -201,6 +273,11 @@ def _check_code_fields(
                 where(index, "colour"),
                 f"{label}: bad colour {colour!r}; expected '#rrggbb' or '#rgb' in hex",
             )
+        )
+    guid = fields.get("guid")
+    if guid is not None and normalise_guid(guid) is None:
+        problems.append(
+            Problem(where(index, "guid"), f"{label}: bad guid {guid!r}; {_GUID_FORMAT}")
         )
     for flag in ("codable", "exclusive"):
         if flag in fields and not isinstance(fields[flag], bool):
@@ -270,6 +347,7 @@ def _structure_problems(codes: list[tuple[int, Code]], where: _Where) -> list[Pr
             )
         else:
             first_index[code.id] = index
+    problems += _duplicate_guid_problems(codes, where)
     parents = {code.id: code.parent for _, code in codes}
     for index, code in codes:
         if code.parent is not None and code.parent not in parents:
@@ -301,6 +379,26 @@ def _structure_problems(codes: list[tuple[int, Code]], where: _Where) -> list[Pr
                     f"code {code.id!r} is exclusive but has no codable codes beneath it",
                 )
             )
+    return problems
+
+
+def _duplicate_guid_problems(codes: list[tuple[int, Code]], where: _Where) -> list[Problem]:
+    """Two codes with one GUID: a REFI-QDA coding that names it could mean either."""
+    owner: dict[str, str] = {}
+    problems = []
+    for index, code in codes:
+        if code.guid is None:
+            continue
+        if code.guid in owner:
+            problems.append(
+                Problem(
+                    where(index, "guid"),
+                    f"code {code.id!r} has the guid of code {owner[code.guid]!r}; "
+                    "give each code its own guid or leave it out",
+                )
+            )
+        else:
+            owner[code.guid] = code.id
     return problems
 
 
@@ -354,10 +452,14 @@ def codebook_to_yaml(codebook: Codebook) -> str:
         if code.examples:
             entry["examples"] = [example.model_dump(mode="json") for example in code.examples]
         codes.append(entry)
-    data = {
+    data: dict[str, Any] = {
         "name": codebook.name,
         "description": codebook.description,
         "source": codebook.source,
         "codes": codes,
     }
+    if codebook.sets:
+        data["sets"] = [
+            code_set.model_dump(exclude_defaults=True, mode="json") for code_set in codebook.sets
+        ]
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

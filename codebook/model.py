@@ -3,9 +3,10 @@
 A codebook is a flat tuple of :class:`Code` entries linked by ``parent``; a category is an entry
 with ``codable=False`` (it groups codes but is not applied itself). An entry marked ``exclusive``
 allows at most one of the codable codes beneath it (at any depth) on one unit; everywhere else a
-unit may carry several codes or none. Build codebooks with :func:`codebook.loader.build_codebook`
-(or load them with :func:`codebook.loader.load_codebook`), which validates everything; the
-constructors here trust their input.
+unit may carry several codes or none. Sets (:class:`CodeSet`) name groups of codes across the
+hierarchy, as QDA programs do, and change nothing about coding. Build codebooks with
+:func:`codebook.loader.build_codebook` (or load them with :func:`codebook.loader.load_codebook`),
+which validates everything; the constructors here trust their input.
 """
 
 from __future__ import annotations
@@ -47,6 +48,23 @@ class Code(BaseModel):
     colour: str | None = None
     codable: bool = True
     exclusive: bool = False
+    guid: str | None = None
+    """The code's REFI-QDA GUID (lower-case, no braces) when it came from a QDA program."""
+
+
+class CodeSet(BaseModel):
+    """A named group of codes across the hierarchy (a REFI-QDA ``Set``, an ATLAS.ti code group).
+
+    Sets only group codes for the researcher; they change nothing about how units are coded.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    description: str = ""
+    codes: tuple[str, ...] = ()
+    guid: str | None = None
+    """The set's REFI-QDA GUID (lower-case, no braces) when it came from a QDA program."""
 
 
 class Codebook(BaseModel):
@@ -58,11 +76,22 @@ class Codebook(BaseModel):
     description: str = ""
     source: str = ""
     codes: tuple[Code, ...]
+    sets: tuple[CodeSet, ...] = ()
 
     @cached_property
     def version(self) -> str:
-        """First 16 hex digits of the sha256 of the codebook's canonical JSON form."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        """First 16 hex digits of the sha256 of the codebook's canonical JSON form.
+
+        Empty ``sets`` and ``guid: None`` are left out of the canonical form, so codebooks
+        written before those fields existed keep the version they always had.
+        """
+        data = self.model_dump(mode="json")
+        if not data["sets"]:
+            del data["sets"]
+        for entry in [*data["codes"], *data.get("sets", [])]:
+            if entry["guid"] is None:
+                del entry["guid"]
+        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
     @cached_property
