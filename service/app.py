@@ -30,6 +30,7 @@ from service.api import (
     exemplars,
     ops,
     projects,
+    refi,
     suggestions,
     transcripts,
 )
@@ -76,7 +77,8 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         lifespan=lifespan,
     )
     install_problem_handlers(app)
-    for module in (ops, projects, exemplars, transcripts, suggestions, decisions, evaluations):
+    routers = (ops, refi, projects, exemplars, transcripts, suggestions, decisions, evaluations)
+    for module in routers:
         app.include_router(module.router)
     # add_middleware wraps what is already there, so the last added runs first.
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)

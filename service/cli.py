@@ -20,6 +20,7 @@ from codebook.errors import CodebookError
 from codebook.loader import SHIPPED_CODEBOOKS, load_codebook
 from codebook.model import Codebook
 from service.cli_evaluate import evaluate
+from service.cli_refi import export, import_file
 from service.cli_serve import serve
 from service.cli_suggest import suggest
 from service.cli_support import exits_cleanly
@@ -43,6 +44,8 @@ app.add_typer(transcript_app, name="transcript")
 app.command("suggest")(suggest)
 app.command("evaluate")(evaluate)
 app.command("serve")(serve)
+app.command("import")(import_file)
+app.command("export")(export)
 
 
 class CodebookFormat(enum.StrEnum):

@@ -27,15 +27,16 @@ def evaluate(
         str,
         typer.Option(
             "--data",
-            help="Coded units: a CSV file (see README) or a dataset: annomi:therapist, "
-            "annomi:client, swda.",
+            help="Coded units: a CSV file (see README), a REFI-QDA project (.qdpx) or a "
+            "dataset: annomi:therapist, annomi:client, swda.",
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Folder for report.json and report.html.")],
     codebook: Annotated[
         str | None,
         typer.Option(
-            "--codebook", help="Codebook .yaml or shipped name; datasets bring their own."
+            "--codebook",
+            help="Codebook .yaml or shipped name; datasets and .qdpx projects bring their own.",
         ),
     ] = None,
     method: Annotated[
@@ -68,6 +69,15 @@ def evaluate(
     shared_dir: Annotated[
         Path | None, typer.Option(help="The shared/ folder with the public datasets.")
     ] = None,
+    min_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="For a .qdpx: a sentence takes a coder's code when that coder's selections "
+            "cover at least this share of it.",
+        ),
+    ] = 0.5,
 ) -> None:
     """Cross-validate methods against human coding; write report.json and report.html."""
     from eval.crossval import prepare
@@ -79,7 +89,7 @@ def evaluate(
     from service.runtime import build_encoder
 
     chosen = [method_by_name(name) for name in (method or DEFAULT_METHODS)]
-    source = load_eval_input(data, codebook, shared_dir)
+    source = load_eval_input(data, codebook, shared_dir, min_share=min_share)
     frame, note = _subsample(source.reference, max_transcripts, seed)
     if group_by is Grouping.transcript:
         frame = frame.assign(group=frame["transcript_id"])
