@@ -18,6 +18,7 @@ from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
 from codebook.errors import InputError
 from codebook.model import Codebook
+from models.context import encode_units, units_of_frame
 from models.encoder import Embeddings, Encoder
 
 Fold = tuple[NDArray[np.intp], NDArray[np.intp]]
@@ -43,7 +44,8 @@ class EvalData:
 
 
 def prepare(frame: pd.DataFrame, codebook: Codebook, encoder: Encoder) -> EvalData:
-    """Embed every unit once (through the encoder's cache, when it has one)."""
+    """Embed every unit once (through the encoder's cache, when it has one), with its speaker
+    and previous unit when the encoder is a project model trained to read them."""
     duplicated = frame.duplicated(["transcript_id", "unit_id"])
     if duplicated.any():
         raise InputError(
@@ -52,12 +54,11 @@ def prepare(frame: pd.DataFrame, codebook: Codebook, encoder: Encoder) -> EvalDa
             "(majority) or give one coder's rows"
         )
     reset = frame.reset_index(drop=True)
-    texts = [str(text) for text in reset["text"]]
     groups = reset["group"] if "group" in reset.columns else reset["transcript_id"]
     return EvalData(
         codebook=codebook,
         frame=reset,
-        vectors=encoder.encode(texts),
+        vectors=encode_units(encoder, units_of_frame(reset)),
         model_id=encoder.model_id,
         groups=tuple(str(group) for group in groups),
     )

@@ -19,7 +19,7 @@ from eval.agreement import exclusive_agreement, multilabel_agreement
 from eval.crossval import EvalData, dataset_hash, make_folds, subsample_groups
 from eval.humans import human_agreement, machine_vs_humans
 from eval.inputs import EvalInput
-from eval.methods import EvalMethod, SuggesterMethod
+from eval.methods import EvalMethod, method_by_name
 from eval.report_model import (
     DatasetInfo,
     FoldInfo,
@@ -87,7 +87,7 @@ def evaluate(
     curve = None
     if options.learning_method is not None:
         progress(f"learning curve ({options.learning_method})")
-        curve = learning_curve(data, SuggesterMethod(options.learning_method), folds, options, kind)
+        curve = learning_curve(data, method_by_name(options.learning_method), folds, options, kind)
     return Report(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         intercoder_version=intercoder_version(),

@@ -102,6 +102,28 @@ class TfidfKnnBaseline:
         return FoldPrediction(decided, scores, scores.max(axis=1, initial=0.0))
 
 
+class LexicalFusionMethod:
+    """An engine head's scores fused with a TF-IDF 10-NN vote (lexical evidence beside the
+    embedding): ``(1 - w) x head + w x lexical``, w fixed at 0.2 for every dataset."""
+
+    def __init__(self, head: str = "linear", lexical_weight: float = 0.2) -> None:
+        self.head = SuggesterMethod(head)
+        self.lexical = TfidfKnnBaseline(k=10)
+        self.lexical_weight = lexical_weight
+        self.name = f"{head}+lexical"
+        self.description = f"{head} scores fused with a TF-IDF 10-NN vote (weight {lexical_weight})"
+
+    def fit_predict(
+        self, data: EvalData, train: NDArray[np.intp], test: NDArray[np.intp]
+    ) -> FoldPrediction:
+        head = self.head.fit_predict(data, train, test)
+        lexical = self.lexical.fit_predict(data, train, test)
+        weight = self.lexical_weight
+        scores = (1 - weight) * head.scores + weight * lexical.scores
+        decided = _majority_decision(scores, data, train)
+        return FoldPrediction(decided, scores, scores.max(axis=1, initial=0.0))
+
+
 class MajorityBaseline:
     """Every unit gets the training folds' most frequent code set."""
 
@@ -142,7 +164,9 @@ BASELINES: dict[str, type[TfidfKnnBaseline] | type[MajorityBaseline]] = {
     TfidfKnnBaseline.name: TfidfKnnBaseline,
     MajorityBaseline.name: MajorityBaseline,
 }
-ALL_METHODS = (*METHODS, *BASELINES)
+FUSED_METHODS = ("linear+lexical", "blend+lexical")
+TUNED_METHODS = ("tuned", "tuned-knn", "tuned-blend")
+ALL_METHODS = (*TUNED_METHODS, *METHODS, *FUSED_METHODS, *BASELINES)
 
 
 def method_by_name(name: str) -> EvalMethod:
@@ -150,4 +174,10 @@ def method_by_name(name: str) -> EvalMethod:
         return SuggesterMethod(name)
     if name in BASELINES:
         return BASELINES[name]()
+    if name in FUSED_METHODS:
+        return LexicalFusionMethod(name.removesuffix("+lexical"))
+    if name in TUNED_METHODS:
+        from eval.tuned import TunedMethod  # torch training code, loaded only when asked for
+
+        return TunedMethod("linear" if name == "tuned" else name.removeprefix("tuned-"))
     raise UnknownNameError(f"unknown method {name!r}; expected one of: {', '.join(ALL_METHODS)}")

@@ -102,6 +102,11 @@ class CachedEncoder:
     def dim(self) -> int:
         return self.encoder.dim
 
+    @property
+    def context_turns(self) -> int:
+        """The wrapped encoder's (the cache is keyed by the full input, context included)."""
+        return int(getattr(self.encoder, "context_turns", 0))
+
     def encode(self, texts: list[str]) -> Embeddings:
         known = self.cache.get_many(self.model_id, texts, self.dim)
         missing = list(dict.fromkeys(text for text in texts if text not in known))

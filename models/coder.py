@@ -13,6 +13,7 @@ import pandas as pd
 
 from codebook.errors import NotFittedError
 from codebook.model import Codebook
+from models.context import encode_units, units_of
 from models.encoder import Encoder
 from models.exemplars import codebook_exemplars, exemplars_from_frame, with_codebook_fallback
 from models.suggesters import BaseSuggester, PrototypeSuggester
@@ -42,11 +43,18 @@ class Coder:
         self.codebook_ = codebook
         return self
 
-    def suggest(self, texts: list[str]) -> list[UnitSuggestion]:
+    def suggest(
+        self,
+        texts: list[str],
+        speakers: list[str] | None = None,
+        previous_texts: list[str] | None = None,
+    ) -> list[UnitSuggestion]:
+        """Suggestions per text; a project model also reads each one's speaker and previous
+        turn (parallel lists; missing means none), as it did in training."""
         if not hasattr(self, "codebook_"):
             raise NotFittedError(
                 "this Coder is not fitted yet: call fit(coded, codebook) or "
                 "fit_cold_start(codebook) before suggest()"
             )
-        vectors = self.encoder.encode(list(texts))
+        vectors = encode_units(self.encoder, units_of(list(texts), speakers, previous_texts))
         return self.suggester.suggest(vectors, list(texts), self.encoder.model_id)

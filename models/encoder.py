@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from codebook.errors import ModelIntegrityError
+from models.model_card import read_card
 
 BUNDLED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 # sha256 of model.safetensors as published on the Hugging Face hub for all-MiniLM-L6-v2 (the
@@ -82,7 +83,9 @@ class SentenceTransformerEncoder:
     """A sentence-transformers model loaded from a local folder, its weights hash checked.
 
     ``model_path=None`` loads the bundled all-MiniLM-L6-v2 and requires its pinned sha256; any
-    other folder is hashed and, when ``expected_sha256`` is given, must match it.
+    other folder is hashed and, when ``expected_sha256`` is given, must match it. A project model
+    written by ``intercoder train`` carries a card (:mod:`models.model_card`) whose hash is
+    checked when no other is given, and whose ``context_turns`` says how units are read.
     """
 
     def __init__(
@@ -102,7 +105,10 @@ class SentenceTransformerEncoder:
                 f"model folder {folder} does not exist; give the folder of a saved "
                 "sentence-transformers model, or omit it to use the bundled all-MiniLM-L6-v2"
             )
+        card = None if bundled else read_card(folder)
         expected = BUNDLED_WEIGHTS_SHA256 if bundled else expected_sha256
+        if expected is None and card is not None:
+            expected = card.weights_sha256
         digest = weights_sha256(folder)
         if expected is not None and digest != expected:
             raise ModelIntegrityError(
@@ -113,8 +119,11 @@ class SentenceTransformerEncoder:
         self.weights_sha256 = digest
         self.batch_size = batch_size
         name = BUNDLED_MODEL_NAME if bundled else folder.resolve().name
+        self.card = card
+        # A project model reads each unit with the context it was trained with (models.context).
+        self.context_turns = card.context_turns if card is not None else 0
         self._model_id = f"{name}@{digest[:12]}"
-        self._model = _load_sentence_transformer(folder, device)
+        self._model = load_sentence_transformer(folder, device)
         dim = self._model.get_embedding_dimension()
         if dim is None:
             raise ModelIntegrityError(f"{folder} does not declare an embedding dimension")
@@ -145,7 +154,7 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def _load_sentence_transformer(folder: Path, device: str):  # type: ignore[no-untyped-def]
+def load_sentence_transformer(folder: Path, device: str):  # type: ignore[no-untyped-def]
     # Belt and braces: a local folder needs no hub, and these make any accidental hub call fail
     # fast instead of reaching for the network.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

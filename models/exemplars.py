@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from codebook.errors import CodedDataError
 from codebook.model import Codebook
+from models.context import encode_units, units_of_frame
 from models.encoder import Embeddings, Encoder
 
 
@@ -86,7 +87,7 @@ def exemplars_from_frame(frame: pd.DataFrame, encoder: Encoder) -> Exemplars:
     groups = frame["group"] if "group" in frame.columns else frame["transcript_id"]
     return Exemplars(
         model_id=encoder.model_id,
-        vectors=encoder.encode(texts),
+        vectors=encode_units(encoder, units_of_frame(frame)),
         codes=tuple(frozenset(codes) for codes in frame["codes"]),
         texts=tuple(texts),
         ids=np.arange(len(texts), dtype=np.int64),

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from codebook.errors import ConfigurationError
 from models.cache import CachedEncoder, EmbeddingCache
+from models.context import encode_units
 from models.encoder import Encoder
 from service.api import (
     decisions,
@@ -176,7 +177,7 @@ def _reembed_if_model_changed(state: ServiceState, project_id: str) -> None:
     )
     for start in range(0, len(stale), _REEMBED_BATCH):
         batch = stale[start : start + _REEMBED_BATCH]
-        vectors = state.encoder.encode([text for _, text in batch])
+        vectors = encode_units(state.encoder, [unit for _, unit in batch])
         with state.store.write() as transaction:
             ids = [exemplar_id for exemplar_id, _ in batch]
             replace_embeddings(transaction.connection, ids, vectors, state.encoder.model_id)
@@ -195,5 +196,8 @@ def _configured_encoder(settings: Settings) -> Encoder:
             "INTERCODER_TEST_ENCODER is a hook for intercoder's own test suite and needs its "
             "source checkout (the tests package); unset it to use the real model"
         ) from error
-    test_encoder: Encoder = support.HashingEncoder()
+    contextual = settings.test_encoder == "hashing-context"
+    test_encoder: Encoder = getattr(
+        support, "ContextHashingEncoder" if contextual else "HashingEncoder"
+    )()
     return CachedEncoder(test_encoder, EmbeddingCache(settings.embedding_cache_path))

@@ -24,6 +24,7 @@ from service.cli_refi import export, import_file
 from service.cli_serve import serve
 from service.cli_suggest import suggest
 from service.cli_support import exits_cleanly
+from service.cli_train import train
 
 app = typer.Typer(
     name="intercoder",
@@ -44,6 +45,7 @@ app.add_typer(transcript_app, name="transcript")
 app.command("suggest")(suggest)
 app.command("evaluate")(evaluate)
 app.command("serve")(serve)
+app.command("train")(train)
 app.command("import")(import_file)
 app.command("export")(export)
 

@@ -64,8 +64,11 @@ def evaluate(
         typer.Option(min=10, help="Train each fold on at most this many units (random)."),
     ] = None,
     learning_curve: Annotated[
-        bool, typer.Option(help="Kappa against the share of training transcripts (knn).")
+        bool, typer.Option(help="Kappa against the share of training transcripts.")
     ] = True,
+    learning_method: Annotated[
+        str, typer.Option(help="The method the learning curve is drawn for.")
+    ] = "knn",
     shared_dir: Annotated[
         Path | None, typer.Option(help="The shared/ folder with the public datasets.")
     ] = None,
@@ -89,8 +92,10 @@ def evaluate(
     from service.runtime import build_encoder
 
     chosen = [method_by_name(name) for name in (method or DEFAULT_METHODS)]
+    if learning_curve:
+        method_by_name(learning_method)  # an unknown name fails now, not after the folds
     source = load_eval_input(data, codebook, shared_dir, min_share=min_share)
-    frame, note = _subsample(source.reference, max_transcripts, seed)
+    frame, note = subsample_transcripts(source.reference, max_transcripts, seed)
     if group_by is Grouping.transcript:
         frame = frame.assign(group=frame["transcript_id"])
     steps = ["embedding units", *(m.name for m in chosen)]
@@ -106,7 +111,7 @@ def evaluate(
             n_folds=None if leave_one_out else folds,
             seed=seed,
             max_train_units=max_train_units,
-            learning_method="knn" if learning_curve else None,
+            learning_method=learning_method if learning_curve else None,
             grouping="video (AnnoMI video_url)" if _grouped_by_video(frame) else group_by.value,
             subsample_note=note,
             notes=_notes(max_train_units),
@@ -119,7 +124,7 @@ def evaluate(
         typer.echo(f"  {result.method:<10} kappa {kappa}")
 
 
-def _subsample(
+def subsample_transcripts(
     frame: pd.DataFrame, max_transcripts: int | None, seed: int
 ) -> tuple[pd.DataFrame, str | None]:
     transcripts = sorted(frame["transcript_id"].unique())

@@ -21,6 +21,7 @@ class MethodChoice(enum.StrEnum):
     knn = "knn"
     prototype = "prototype"
     linear = "linear"
+    blend = "blend"
 
 
 class SuggestFormat(enum.StrEnum):
@@ -62,12 +63,26 @@ def suggest(
         float,
         typer.Option(min=0.0, max=1.0, help="Leave sentences below this confidence to a human."),
     ] = 0.0,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            help="A project model folder from `intercoder train`, or any local "
+            "sentence-transformers folder; default: the configured model "
+            "(INTERCODER_MODEL_PATH), else the bundled all-MiniLM-L6-v2.",
+        ),
+    ] = None,
 ) -> None:
-    """Suggest codes for each sentence of a transcript, with the exemplars behind them."""
+    """Suggest codes for each sentence of a transcript, with the exemplars behind them.
+
+    A project model reads each sentence with its speaker and the sentence before it, as it
+    did in training; the bundled model reads the sentence alone.
+    """
     from codebook.coded import read_coded_csv
     from codebook.loader import load_codebook
     from codebook.transcripts import read_transcript, split_sentences
     from models.coder import Coder
+    from models.context import preceding_texts
     from models.suggesters import make_suggester
     from service.runtime import build_encoder
 
@@ -82,12 +97,15 @@ def suggest(
             err=True,
         )
         raise typer.Exit(code=2)
-    coder = Coder(build_encoder(), make_suggester(chosen, top_n=top, abstain_below=abstain_below))
+    encoder = build_encoder(model_path=model)
+    coder = Coder(encoder, make_suggester(chosen, top_n=top, abstain_below=abstain_below))
     if coded is None:
         coder.fit_cold_start(book)
     else:
         coder.fit(coded, book)
-    suggestions = coder.suggest([sentence.text for sentence in sentences])
+    texts = [sentence.text for sentence in sentences]
+    speakers = [sentence.speaker for sentence in sentences]
+    suggestions = coder.suggest(texts, speakers, preceding_texts(texts))
     _print(sentences, suggestions, output_format)
 
 

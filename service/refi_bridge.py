@@ -33,6 +33,7 @@ from codebook.refi import (
 )
 from codebook.transcripts import Sentence, Transcript
 from eval.inputs import one_coding_per_unit
+from models.context import units_of_frame
 from models.encoder import Embeddings
 from service.api.schemas import TRANSCRIPT_ID_PATTERN
 from service.api.state import ServiceState
@@ -123,8 +124,8 @@ def import_refi_project(
 ) -> Imported:
     """Store the REFI project as a new project of the store; all or nothing."""
     plan = _plan(refi, state.settings.max_batch_exemplars)
-    texts = [str(text) for text in plan.exemplars["text"]]
-    vectors = state.embed(texts) if texts else np.zeros((0, state.encoder.dim), np.float32)
+    units = units_of_frame(plan.exemplars)
+    vectors = state.embed_units(units) if units else np.zeros((0, state.encoder.dim), np.float32)
     with state.store.write() as transaction:
         row = _store(state, transaction, project_id, name or refi.name, plan, vectors)
     return Imported(row, summarise(refi))

@@ -30,6 +30,7 @@ from codebook.refi import (
     write_qdpx,
 )
 from codebook.transcripts import Sentence, Transcript, Turn
+from models.context import UnitContext, preceding_texts
 from service.api.schemas_suggest import SuggestOptions, UnitOut
 from service.api.state import ServiceState
 from service.api.suggestions import suggest_units
@@ -216,19 +217,29 @@ def _suggested(
     state: ServiceState, project_id: str, stored: StoredProject, coded_units: set[UnitKey]
 ) -> MachineCodings:
     """Fresh suggestions for every sentence no coder has coded, from the service's engine."""
-    open_units = [
-        UnitOut(text=s.text, transcript_id=t, sentence_index=s.index, turn_index=s.turn_index,
-                speaker=s.speaker, start=s.start, end=s.end)
-        for t, split in stored.sentences.items()
-        for s in split
-        if (t, s.index) not in coded_units
-    ]  # fmt: skip
+    open_units: list[UnitOut] = []
+    contexts: list[UnitContext] = []
+    for transcript_id, split in stored.sentences.items():
+        previous = preceding_texts([sentence.text for sentence in split])
+        for sentence, before in zip(split, previous, strict=True):
+            if (transcript_id, sentence.index) in coded_units:
+                continue
+            open_units.append(
+                UnitOut(text=sentence.text, transcript_id=transcript_id,
+                        sentence_index=sentence.index, turn_index=sentence.turn_index,
+                        speaker=sentence.speaker, start=sentence.start, end=sentence.end)
+            )  # fmt: skip
+            contexts.append(UnitContext(sentence.text, sentence.speaker, before))
     machine: Codings = {}
     agent, method = state.encoder.model_id, "knn"
     batch = state.settings.max_batch_sentences
     for start in range(0, len(open_units), batch):
         answer = suggest_units(
-            state, project_id, SuggestOptions(), open_units[start : start + batch]
+            state,
+            project_id,
+            SuggestOptions(),
+            open_units[start : start + batch],
+            contexts[start : start + batch],
         )
         agent, method = answer.agent, answer.method
         for unit in answer.units:

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from models.cache import CachedEncoder, EmbeddingCache
 from models.encoder import Encoder, SentenceTransformerEncoder
 from service.settings import Settings, get_settings
 
 
-def build_encoder(settings: Settings | None = None) -> Encoder:
-    """The configured model (bundled MiniLM by default) behind the on-disk embedding cache."""
+def build_encoder(settings: Settings | None = None, *, model_path: Path | None = None) -> Encoder:
+    """The configured model (bundled MiniLM by default) behind the on-disk embedding cache.
+
+    ``model_path`` overrides the configured model with another local folder (a project model
+    from ``intercoder train`` checks its card's hash; the configured ``model_sha256`` belongs to
+    the configured model and is not applied to it). The cache is keyed by model id, so models
+    share it safely.
+    """
     settings = settings or get_settings()
+    chosen = settings.model_path if model_path is None else model_path
     encoder = SentenceTransformerEncoder(
-        settings.model_path,
-        expected_sha256=settings.model_sha256,
+        chosen,
+        expected_sha256=settings.model_sha256 if model_path is None else None,
         batch_size=settings.encode_batch_size,
     )
     return CachedEncoder(encoder, EmbeddingCache(settings.embedding_cache_path))

@@ -54,11 +54,13 @@ class Settings(BaseSettings):
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
-    test_encoder: Literal["hashing"] | None = None
+    test_encoder: Literal["hashing", "hashing-context"] | None = None
     """TEST HOOK, never for real use: ``INTERCODER_TEST_ENCODER=hashing`` makes the service
     embed with the tiny deterministic encoder of ``tests/support.py`` so that a server started
-    in a subprocess by the test suite needs no model. It only works from a source checkout that
-    has the ``tests`` package; installed copies and the Docker image fail to start with it."""
+    in a subprocess by the test suite needs no model; ``hashing-context`` is its variant that
+    reads units with their context, as a project model does. It only works from a source
+    checkout that has the ``tests`` package; installed copies and the Docker image fail to start
+    with it."""
 
     @property
     def embedding_cache_path(self) -> Path:

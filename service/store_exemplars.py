@@ -14,6 +14,7 @@ import pandas as pd
 
 from codebook.coded import CodedUnit, coded_frame
 from codebook.errors import ConflictError, NotFoundError, Problem
+from models.context import UnitContext
 from service.store import now
 from service.store_projects import require_project
 
@@ -226,13 +227,15 @@ def exemplar_vectors(
 
 def embedded_with_other_models(
     connection: sqlite3.Connection, project_id: str, model_id: str
-) -> list[tuple[int, str]]:
-    """(id, text) of exemplars embedded by another model than ``model_id``: to re-embed."""
+) -> list[tuple[int, UnitContext]]:
+    """(id, unit with its context) of exemplars embedded by another model than ``model_id``:
+    to re-embed, the way the new model reads units."""
     rows = connection.execute(
-        "SELECT id, text FROM exemplars WHERE project_id = ? AND model_id != ? ORDER BY id",
+        "SELECT id, text, speaker, previous_text FROM exemplars "
+        "WHERE project_id = ? AND model_id != ? ORDER BY id",
         (project_id, model_id),
     ).fetchall()
-    return [(int(row[0]), str(row[1])) for row in rows]
+    return [(int(row[0]), UnitContext(str(row[1]), str(row[2]), str(row[3]))) for row in rows]
 
 
 def replace_embeddings(

@@ -39,3 +39,13 @@ class HashingEncoder:
                 digest = hashlib.sha256(word.encode()).digest()
                 vectors[row, int.from_bytes(digest[:4], "little") % self._dim] += 1.0
         return l2_normalise(vectors)
+
+
+class ContextHashingEncoder(HashingEncoder):
+    """The hashing encoder posing as a project model: it reads each unit with its context
+    (``context_turns = 1``), so tests can see "speaker: text [SEP] previous" reach it."""
+
+    context_turns = 1
+
+    def __init__(self, dim: int = 64, model_id: str = "test-context-hashing-encoder") -> None:
+        super().__init__(dim, model_id)

@@ -11,15 +11,17 @@ from typing import Literal
 
 from codebook.errors import UnknownNameError
 from models.suggesters.base import BaseSuggester, Decisions
+from models.suggesters.blend import BlendSuggester
 from models.suggesters.knn import KnnSuggester
 from models.suggesters.linear import LinearSuggester
 from models.suggesters.prototype import PrototypeSuggester
 
-Method = Literal["knn", "prototype", "linear"]
+Method = Literal["knn", "prototype", "linear", "blend"]
 METHODS: dict[str, type[BaseSuggester]] = {
     "knn": KnnSuggester,
     "prototype": PrototypeSuggester,
     "linear": LinearSuggester,
+    "blend": BlendSuggester,
 }
 DEFAULT_METHOD: Method = "knn"
 
@@ -39,6 +41,7 @@ __all__ = [
     "DEFAULT_METHOD",
     "METHODS",
     "BaseSuggester",
+    "BlendSuggester",
     "Decisions",
     "KnnSuggester",
     "LinearSuggester",

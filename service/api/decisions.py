@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter
 
 from codebook.errors import CodedDataError, Problem
+from models.context import UnitContext
 from models.encoder import Embeddings
 from service.api.deps import Cursor, Limit, ProjectId, State, id_cursor, next_cursor
 from service.api.exemplars import text_unit_id
@@ -44,6 +45,10 @@ class _Unit:
     text: str
     previous_text: str
 
+    def context(self) -> UnitContext:
+        """What the model reads for this unit (a project model: speaker and previous text)."""
+        return UnitContext(self.text, self.speaker, self.previous_text)
+
 
 @router.post(
     "",
@@ -54,7 +59,7 @@ class _Unit:
 def record_decision(project_id: ProjectId, body: DecisionIn, state: State) -> DecisionOut:
     unit = _unit(state, project_id, body)
     coding = _coding(body)
-    vectors = state.embed([unit.text]) if coding is not None else None
+    vectors = state.embed_units([unit.context()]) if coding is not None else None
     with state.store.write() as transaction:
         codebook = current_codebook(transaction.connection, project_id)
         exemplar_id = replaced = None
@@ -106,7 +111,14 @@ def _unit(state: ServiceState, project_id: str, body: DecisionIn) -> _Unit:
     if body.text is not None:
         with state.store.read() as connection:
             require_project(connection, project_id)
-        return _Unit(AD_HOC_TRANSCRIPT, text_unit_id(body.text), 0, "", body.text, "")
+        return _Unit(
+            AD_HOC_TRANSCRIPT,
+            text_unit_id(body.text),
+            0,
+            body.speaker or "",
+            body.text,
+            body.previous_text or "",
+        )
     assert body.transcript_id is not None
     assert body.sentence_index is not None
     with state.store.read() as connection:

@@ -39,6 +39,7 @@ from service.store_projects import current_codebook, current_codebook_version, g
 CALIBRATE_ALWAYS_BELOW = 2_000
 RECALIBRATE_AFTER_SHARE = 0.1
 _FITS_KEPT_PER_PROJECT = 4
+_USES_K = frozenset({"knn", "blend"})
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class SuggestionEngine:
 
     def fitted(self, project_id: str, method: str, k: int) -> Fitted:
         """The suggester for this method and k, fitted on the project as it is now."""
-        key = (method, k if method == "knn" else 0)
+        key = (method, k if method in _USES_K else 0)
         with self._project_lock(project_id):
             cached = self._fits.get(project_id, {}).get(key)
             if cached is not None and self._still_current(project_id, cached):
@@ -132,7 +133,7 @@ class SuggestionEngine:
             exemplars = with_codebook_fallback(
                 exemplars, codebook_exemplars(codebook, self.encoder)
             )
-        params: dict[str, object] = {"k": k} if method == "knn" else {}
+        params: dict[str, object] = {"k": k} if method in _USES_K else {}
         count = len(snapshot.exemplars)
         if _thresholds_still_good(previous, codebook, count):
             assert previous is not None

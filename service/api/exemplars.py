@@ -18,6 +18,7 @@ from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 
 from codebook.coded import CodedUnit, check_codes, coded_frame, read_coded_csv, write_coded_csv
 from codebook.errors import BatchTooLargeError, CodedDataError, Problem
+from models.context import units_of_frame
 from service.api.deps import Cursor, Limit, ProjectId, State, id_cursor, next_cursor
 from service.api.schemas import ExemplarBatch, ExemplarIn, ExemplarOut, ExemplarPage, ExemplarsAdded
 from service.api.state import ServiceState
@@ -53,8 +54,7 @@ def add_coded_frame(
             f"{state.settings.max_batch_exemplars} go in one request; send them in batches"
         )
     _refuse_units_coded_twice(frame)
-    texts = [str(text) for text in frame["text"]]
-    vectors = state.embed(texts)
+    vectors = state.embed_units(units_of_frame(frame))
     new = [
         NewExemplar(
             transcript_id=str(row["transcript_id"]),
@@ -97,11 +97,18 @@ def _refuse_units_coded_twice(frame: pd.DataFrame) -> None:
 
 
 def _frame_from_json(exemplars: list[ExemplarIn]) -> pd.DataFrame:
+    """Defaults as for a coded CSV: turn_index and previous_text from the request's order
+    within each transcript."""
     positions: Counter[str] = Counter()
+    last_text: dict[str, str] = {}
     units = []
     for exemplar in exemplars:
         position = positions[exemplar.transcript_id]
         positions[exemplar.transcript_id] += 1
+        previous = exemplar.previous_text
+        if previous is None:
+            previous = last_text.get(exemplar.transcript_id, "")
+        last_text[exemplar.transcript_id] = exemplar.text
         units.append(
             CodedUnit(
                 transcript_id=exemplar.transcript_id,
@@ -111,7 +118,7 @@ def _frame_from_json(exemplars: list[ExemplarIn]) -> pd.DataFrame:
                 codes=frozenset(exemplar.codes),
                 speaker=exemplar.speaker,
                 coder=exemplar.coder,
-                previous_text=exemplar.previous_text,
+                previous_text=previous,
                 group=exemplar.group,
             )
         )

@@ -130,7 +130,12 @@ class ExemplarIn(_Request):
     speaker: str = Field(default="", max_length=200)
     coder: str = Field(default="coder", min_length=1, max_length=200)
     turn_index: int | None = Field(default=None, ge=0, le=1_000_000_000)
-    previous_text: str = Field(default="", max_length=20_000)
+    previous_text: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="the text of the unit before it (a project model reads it); default: the "
+        "previous exemplar of the same transcript in this request, '' for the first",
+    )
     group: str | None = Field(
         default=None,
         min_length=1,

@@ -11,8 +11,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Method = Literal["knn", "prototype", "linear"]
-EvaluationMethod = Literal["knn", "prototype", "linear", "tfidf-5nn", "majority"]
+Method = Literal["knn", "prototype", "linear", "blend"]
+EvaluationMethod = Literal["knn", "prototype", "linear", "blend", "tfidf-5nn", "majority"]
 
 
 class SuggestOptions(BaseModel):
@@ -22,10 +22,11 @@ class SuggestOptions(BaseModel):
 
     method: Method = Field(
         default="knn",
-        description="knn (nearest exemplars vote), prototype (closest code centroid) or linear. "
+        description="knn (nearest exemplars vote), prototype (closest code centroid), linear, "
+        "or blend (linear and knn averaged). "
         "A project without exemplars always gets the prototype cold start from its codebook.",
     )
-    k: int = Field(default=10, ge=1, le=100, description="neighbours that vote (knn only)")
+    k: int = Field(default=10, ge=1, le=100, description="neighbours that vote (knn and blend)")
     threshold: float | None = Field(
         default=None,
         ge=0.0,
@@ -45,18 +46,42 @@ class SentencesSuggestRequest(SuggestOptions):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"sentences": ["Someone could tamper with our training data."]}]
+            "examples": [
+                {"sentences": ["Someone could tamper with our training data."]},
+                {
+                    "sentences": ["Someone could tamper with our training data."],
+                    "speakers": ["P3"],
+                    "previous_texts": ["What worries you about your models?"],
+                },
+            ]
         },
     )
 
     sentences: list[str] = Field(
         min_length=1, description="at most max_batch_sentences (a setting) per request"
     )
+    speakers: list[str] | None = Field(
+        default=None,
+        description="each sentence's speaker, one per sentence ('' for none); a project model "
+        "reads it with the sentence, the bundled model ignores it",
+    )
+    previous_texts: list[str] | None = Field(
+        default=None,
+        description="the text of the unit said just before each sentence, one per sentence "
+        "('' for none); a project model reads it with the sentence, the bundled model ignores it",
+    )
 
     @model_validator(mode="after")
-    def _no_empty_sentence(self) -> Self:
+    def _no_empty_sentence_and_one_context_each(self) -> Self:
         if any(not sentence.strip() for sentence in self.sentences):
             raise ValueError("every sentence must contain some text")
+        count = len(self.sentences)
+        for name, values in (("speakers", self.speakers), ("previous_texts", self.previous_texts)):
+            if values is not None and len(values) != count:
+                raise ValueError(
+                    f"{name} has {len(values)} entries but sentences has {count}; give one "
+                    f"per sentence ('' for none), or leave {name} out"
+                )
         return self
 
 
@@ -123,10 +148,12 @@ class SuggestionsOut(BaseModel):
 class DecisionIn(BaseModel):
     """A coder's decision on a suggestion for one unit.
 
-    The unit is a stored sentence (transcript_id and sentence_index) or an ad-hoc text.
-    accept: the suggested codes are right; change: ``codes`` are; reject: the suggestion is
-    wrong (no coding is recorded). Accepted and changed codings become exemplars at once; a
-    later decision on the same unit replaces its exemplar. Every decision stays in the log.
+    The unit is a stored sentence (transcript_id and sentence_index; its speaker and previous
+    sentence come from the transcript) or an ad-hoc text (optionally with its speaker and
+    previous_text, kept with the exemplar it becomes). accept: the suggested codes are right;
+    change: ``codes`` are; reject: the suggestion is wrong (no coding is recorded). Accepted and
+    changed codings become exemplars at once; a later decision on the same unit replaces its
+    exemplar. Every decision stays in the log.
     """
 
     model_config = ConfigDict(
@@ -149,6 +176,10 @@ class DecisionIn(BaseModel):
     transcript_id: str | None = Field(default=None, min_length=1, max_length=200)
     sentence_index: int | None = Field(default=None, ge=0)
     text: str | None = Field(default=None, min_length=1, max_length=20_000)
+    speaker: str | None = Field(default=None, max_length=200, description="with text only")
+    previous_text: str | None = Field(
+        default=None, max_length=20_000, description="with text only: the unit said before it"
+    )
     suggested: list[str] = Field(default_factory=list, max_length=200)
     codes: list[str] | None = Field(default=None, max_length=200)
     method: str | None = Field(default=None, max_length=50)
@@ -161,6 +192,11 @@ class DecisionIn(BaseModel):
             raise ValueError("a stored sentence needs both transcript_id and sentence_index")
         if stored == (self.text is not None):
             raise ValueError("give either transcript_id with sentence_index, or text")
+        if stored and (self.speaker is not None or self.previous_text is not None):
+            raise ValueError(
+                "speaker and previous_text go with an ad-hoc text; a stored sentence's come "
+                "from its transcript"
+            )
         if self.action == "change" and self.codes is None:
             raise ValueError("a change needs 'codes', the coding the coder chose")
         if self.action != "change" and self.codes is not None:

@@ -6,6 +6,7 @@ Built once by the app's lifespan (``service.app``) and reached through ``request
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from fastapi import Request
 
 from codebook.errors import InputError, Problem
 from models.cache import CachedEncoder
+from models.context import UnitContext, context_turns_of, encode_units, units_of
 from models.encoder import Embeddings, Encoder
 from models.index_checks import NORM_TOLERANCE
 from service.metrics import Metrics
@@ -51,6 +53,11 @@ class SerialEncoder:
     def dim(self) -> int:
         return self.encoder.dim
 
+    @property
+    def context_turns(self) -> int:
+        """The wrapped encoder's: a project model reads each unit with its context."""
+        return context_turns_of(self.encoder)
+
     def encode(self, texts: list[str]) -> Embeddings:
         return self._worker.submit(self.encoder.encode, texts).result()
 
@@ -84,12 +91,18 @@ class ServiceState:
             self.metrics.set_exemplar_count(project_id, project.exemplar_count)
 
     def embed(self, texts: list[str]) -> Embeddings:
-        """The texts' embeddings, refusing any the index could not hold (not unit length).
+        """Texts without context embedded as by :meth:`embed_units`."""
+        return self.embed_units(units_of(texts))
+
+    def embed_units(self, units: Sequence[UnitContext]) -> Embeddings:
+        """The units' embeddings, each read as the model reads units (a project model with its
+        speaker and previous unit, see models.context), refusing any the index could not hold.
 
         The bundled model always gives unit vectors; a custom or test encoder may give a zero
         vector for a text it has no features for. Refused here, before anything is stored.
         """
-        vectors = self.encoder.encode(texts)
+        texts = [unit.text for unit in units]
+        vectors = encode_units(self.encoder, units)
         norms = np.linalg.norm(vectors, axis=1)
         bad = np.flatnonzero(~np.isfinite(norms) | (np.abs(norms - 1.0) > NORM_TOLERANCE))
         if bad.size:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path
 
 from codebook.errors import BatchTooLargeError
+from models.context import UnitContext, preceding_texts, units_of
 from models.suggestions import Evidence, UnitSuggestion
 from service.api.deps import ProjectId, State
 from service.api.engine import configured
@@ -40,7 +43,9 @@ def suggest_sentences(
     _check_batch(state, len(body.sentences), "send them in several requests")
     with state.store.read() as connection:
         require_project(connection, project_id)
-    return suggest_units(state, project_id, body, [UnitOut(text=s) for s in body.sentences])
+    contexts = units_of(body.sentences, body.speakers, body.previous_texts)
+    units = [UnitOut(text=unit.text, speaker=unit.speaker or None) for unit in contexts]
+    return suggest_units(state, project_id, body, units, contexts)
 
 
 @router.post(
@@ -59,6 +64,7 @@ def suggest_transcript(
     limit = most + 1 if options.limit is None else options.limit
     with state.store.read() as connection:
         found = sentences(connection, project_id, transcript_id, offset=options.offset, limit=limit)
+        before = _text_before(connection, project_id, transcript_id, options.offset)
     _check_batch(state, len(found), "page through the transcript with offset and limit")
     units = [
         UnitOut(
@@ -72,7 +78,21 @@ def suggest_transcript(
         )
         for row in found
     ]
-    return suggest_units(state, project_id, options, units)
+    texts = [row.text for row in found]
+    speakers = [row.speaker for row in found]
+    contexts = units_of(texts, speakers, preceding_texts(texts, before))
+    return suggest_units(state, project_id, options, units, contexts)
+
+
+def _text_before(
+    connection: sqlite3.Connection, project_id: str, transcript_id: str, offset: int
+) -> str:
+    """The text of the sentence just before ``offset`` ("" at the start): the first sentence
+    of a page reads the sentence before it as its context, as in the whole transcript."""
+    if offset == 0:
+        return ""
+    found = sentences(connection, project_id, transcript_id, offset=offset - 1, limit=1)
+    return found[0].text if found and found[0].index == offset - 1 else ""
 
 
 def _check_batch(state: ServiceState, count: int, how: str) -> None:
@@ -85,9 +105,17 @@ def _check_batch(state: ServiceState, count: int, how: str) -> None:
 
 
 def suggest_units(
-    state: ServiceState, project_id: str, options: SuggestOptions, units: list[UnitOut]
+    state: ServiceState,
+    project_id: str,
+    options: SuggestOptions,
+    units: list[UnitOut],
+    contexts: Sequence[UnitContext] | None = None,
 ) -> SuggestionsOut:
-    """Fit (or reuse) the project's suggester, embed the units, and suggest with evidence."""
+    """Fit (or reuse) the project's suggester, embed the units, and suggest with evidence.
+
+    ``contexts`` (one per unit) is what the model reads for each: a project model reads the
+    speaker and the previous unit's text too. Without it, each unit's text and speaker.
+    """
     fitted = state.engine.fitted(project_id, options.method, options.k)
     suggester = configured(
         fitted,
@@ -100,7 +128,9 @@ def suggest_units(
     results: list[UnitSuggestion] = []
     if units:
         texts = [unit.text for unit in units]
-        results = suggester.suggest(state.embed(texts), texts, agent)
+        if contexts is None:
+            contexts = [UnitContext(unit.text, unit.speaker or "") for unit in units]
+        results = suggester.suggest(state.embed_units(contexts), texts, agent)
     state.metrics.suggestions.labels(method=suggester.method).inc(len(units))
     return SuggestionsOut(
         project_id=project_id,

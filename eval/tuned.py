@@ -1,0 +1,102 @@
+"""Methods that fine-tune the encoder on each fold's training units, then fit a head.
+
+For every fold a fresh copy of the bundled MiniLM is fine-tuned on the training units alone,
+each read with its speaker and previous turn (:mod:`models.context`); the tuned encoder then
+embeds the fold's units and an engine suggester (the head) is fitted on the training units'
+tuned embeddings, exactly as a project trained with ``intercoder train`` suggests. Test units
+are embedded but their codes are never seen. One fine-tuning per fold is shared by every head
+(kept in memory for the folds of the running evaluation only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+
+import numpy as np
+from numpy.typing import NDArray
+
+from codebook.errors import UnknownNameError
+from eval.crossval import EvalData, dataset_hash
+from eval.methods import FoldPrediction
+from models.encoder import Embeddings
+from models.exemplars import Exemplars
+from models.finetune import TrainConfig, fine_tune, label_layout
+from models.project_model import load_base_model, training_inputs
+from models.suggesters import METHODS, make_suggester
+
+_KEPT_FOLDS = 8
+_tuned: OrderedDict[str, tuple[NDArray[np.intp], Embeddings]] = OrderedDict()
+
+
+class TunedMethod:
+    """Fine-tune MiniLM with dialogue context on the training folds, then an engine head."""
+
+    def __init__(self, head: str = "linear", config: TrainConfig | None = None) -> None:
+        if head not in METHODS:
+            raise UnknownNameError(f"unknown head {head!r}; expected one of {list(METHODS)}")
+        self.head = head
+        self.config = config or TrainConfig()
+        self.name = "tuned" if head == "linear" else f"tuned-{head}"
+        self.description = (
+            f"MiniLM fine-tuned per fold on the training units with the previous turn, "
+            f"{head} head on the tuned embeddings"
+        )
+
+    def fit_predict(
+        self, data: EvalData, train: NDArray[np.intp], test: NDArray[np.intp]
+    ) -> FoldPrediction:
+        rows, vectors = tuned_embeddings(data, train, test, self.config)
+        position = {row: i for i, row in enumerate(rows)}
+        train_vectors = vectors[[position[row] for row in train]]
+        codes = data.code_sets
+        exemplars = Exemplars(
+            model_id=f"tuned-fold-{_fold_key(data, train, test, self.config)[:12]}",
+            vectors=train_vectors,
+            codes=tuple(codes[i] for i in train),
+            texts=tuple(data.texts[i] for i in train),
+            ids=train.astype(np.int64),
+            groups=tuple(data.groups[i] for i in train),
+        )
+        suggester = make_suggester(self.head, index_kind="exact").fit(exemplars, data.codebook)
+        decisions = suggester.decide(vectors[[position[row] for row in test]])
+        return FoldPrediction(decisions.decided, decisions.scores, decisions.confidence)
+
+
+def tuned_embeddings(
+    data: EvalData, train: NDArray[np.intp], test: NDArray[np.intp], config: TrainConfig
+) -> tuple[NDArray[np.intp], Embeddings]:
+    """The fold's rows (training then test) and their embeddings by the fold's tuned encoder."""
+    key = _fold_key(data, train, test, config)
+    if key in _tuned:
+        _tuned.move_to_end(key)
+        return _tuned[key]
+    rows = np.concatenate([train, test]).astype(np.intp)
+    inputs = training_inputs(data.frame.iloc[rows])
+    codes = data.code_sets
+    labels = np.array([[code in codes[i] for code in data.codebook.codable_ids] for i in train])
+    model = load_base_model()
+    tuned = fine_tune(
+        model[0].auto_model,
+        model.tokenizer,
+        inputs,
+        np.arange(len(train), dtype=np.intp),
+        labels,
+        [data.groups[i] for i in train],
+        label_layout(data.codebook, labels),
+        config,
+    )
+    _tuned[key] = (rows, tuned.embeddings)
+    while len(_tuned) > _KEPT_FOLDS:
+        _tuned.popitem(last=False)
+    return rows, tuned.embeddings
+
+
+def _fold_key(
+    data: EvalData, train: NDArray[np.intp], test: NDArray[np.intp], config: TrainConfig
+) -> str:
+    digest = hashlib.sha256(train.astype(np.int64).tobytes())
+    digest.update(test.astype(np.int64).tobytes())
+    digest.update(repr(config).encode())
+    digest.update(dataset_hash(data.frame).encode())
+    return digest.hexdigest()

@@ -1,0 +1,75 @@
+"""Blend: the linear head's probabilities averaged with the k-nearest-neighbour vote.
+
+The two heads fail differently: logistic regression draws smooth boundaries over the whole
+training set, the vote follows local clusters (a few near-identical exemplars). Their average,
+with fixed weights set once for every dataset, is calibrated like any suggester (thresholds by
+cross-validation inside the exemplars). The evidence shown is the vote's k neighbours: the
+exemplars that drove the local half of each score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Unpack
+
+import numpy as np
+from numpy.typing import NDArray
+
+from models.encoder import Embeddings
+from models.exemplars import Exemplars
+from models.suggesters.base import BaseSuggester, CommonParams, Scores
+from models.suggesters.evidence import Neighbours
+from models.suggesters.knn import KnnSuggester
+from models.suggesters.linear import LinearSuggester
+
+
+@dataclass(frozen=True)
+class _BlendState:
+    knn: Any  # the k-NN head's state
+    linear: Any  # the linear head's state
+
+
+class BlendSuggester(BaseSuggester):
+    """``linear_weight`` x logistic probability + the rest x the k-NN vote share."""
+
+    method = "blend"
+
+    def __init__(
+        self,
+        *,
+        k: int = 10,
+        c: float = 4.0,
+        linear_weight: float = 0.5,
+        **common: Unpack[CommonParams],
+    ) -> None:
+        super().__init__(**common)
+        self.k = k
+        self.c = c
+        self.linear_weight = linear_weight
+
+    def _heads(self) -> tuple[KnnSuggester, LinearSuggester]:
+        common: CommonParams = {"index_kind": self.index_kind, "random_state": self.random_state}
+        return KnnSuggester(k=self.k, **common), LinearSuggester(c=self.c, **common)
+
+    def _fit_state(
+        self, exemplars: Exemplars, labels: NDArray[np.bool_], exclusive: list[NDArray[np.intp]]
+    ) -> _BlendState:
+        if not 0.0 <= self.linear_weight <= 1.0:
+            raise ValueError(f"linear_weight must be within 0..1, got {self.linear_weight}")
+        knn, linear = self._heads()
+        return _BlendState(
+            knn=knn._fit_state(exemplars, labels, exclusive),
+            linear=linear._fit_state(exemplars, labels, exclusive),
+        )
+
+    def _score_with(self, state: _BlendState, vectors: Embeddings) -> Scores:
+        knn, linear = self._heads()
+        weight = self.linear_weight
+        knn_scores = knn._score_with(state.knn, vectors)
+        return weight * linear._score_with(state.linear, vectors) + (1 - weight) * knn_scores
+
+    def neighbours(self, vectors: Embeddings) -> Neighbours:
+        """The k neighbours of the vote."""
+        self._check_fitted()
+        found = self.state_.knn.index.search(vectors, self.k)
+        return Neighbours(similarities=found.scores, positions=found.ids)
