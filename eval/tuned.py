@@ -25,7 +25,7 @@ from models.finetune import TrainConfig, fine_tune, label_layout
 from models.project_model import load_base_model, training_inputs
 from models.suggesters import METHODS, make_suggester
 
-_KEPT_FOLDS = 8
+_KEPT_FOLDS = 32  # a learning curve (4 shares x k folds) reuses the full-share folds
 _tuned: OrderedDict[str, tuple[NDArray[np.intp], Embeddings]] = OrderedDict()
 
 

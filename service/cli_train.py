@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from codebook.errors import InputError
 from service.cli_support import exits_cleanly
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from codebook.model import Codebook
 
 
 @exits_cleanly
 def train(
     data: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--data",
             help="Coded units: a CSV file (see README), a REFI-QDA project (.qdpx) or a "
             "dataset: annomi:therapist, annomi:client, swda.",
         ),
-    ],
+    ] = None,
+    project: Annotated[
+        str | None,
+        typer.Option(
+            "--project",
+            help="Train on a project of the local store (its exemplars and codebook) instead.",
+        ),
+    ] = None,
     codebook: Annotated[
         str | None,
         typer.Option(
@@ -54,18 +67,27 @@ def train(
     from service.cli_evaluate import subsample_transcripts
     from service.settings import get_settings
 
-    source = load_eval_input(data, codebook, shared_dir)
-    frame, note = subsample_transcripts(source.reference, max_transcripts, seed)
+    if (data is None) == (project is None):
+        raise InputError(
+            "give either --data (coded units, a .qdpx or a dataset) or --project (a project of "
+            "the local store), not both and not neither"
+        )
+    if project is not None:
+        book, coded = project_training_data(project)
+    else:
+        source = load_eval_input(str(data), codebook, shared_dir)
+        book, coded = source.codebook, source.reference
+    frame, note = subsample_transcripts(coded, max_transcripts, seed)
     if note:
         typer.echo(f"training on a {note}", err=True)
     typer.echo(
         f"training on {len(frame)} units of {frame['transcript_id'].nunique()} transcripts "
-        f"({source.codebook.name}, {len(source.codebook.codable_ids)} codes)",
+        f"({book.name}, {len(book.codable_ids)} codes)",
         err=True,
     )
     config = dataclasses.replace(TrainConfig(), seed=seed)
     trained = train_project_model(
-        frame, source.codebook, config, progress=lambda line: typer.echo(line, err=True)
+        frame, book, config, progress=lambda line: typer.echo(line, err=True)
     )
     folder = save_project_model(trained, out or get_settings().data_dir / "models")
     losses = ", ".join(f"{loss:.3f}" for loss in trained.card.validation_losses)
@@ -75,3 +97,35 @@ def train(
         f"{trained.card.train_seconds:.0f} s; held-out loss by check: {losses or 'n/a'}"
     )
     typer.echo(f"  suggest with: intercoder suggest TRANSCRIPT --model {folder} --codebook ...")
+
+
+def project_training_data(project_id: str) -> tuple[Codebook, pd.DataFrame]:
+    """A stored project's codebook and its exemplars as a coded-units table."""
+    from codebook.coded import CodedUnit, coded_frame
+    from service.settings import get_settings
+    from service.store import Store
+    from service.store_exemplars import all_exemplars
+    from service.store_projects import current_codebook
+
+    store = Store(get_settings().database_path)
+    try:
+        with store.read() as connection:
+            book = current_codebook(connection, project_id)
+            rows = all_exemplars(connection, project_id)
+    finally:
+        store.close()
+    units = [
+        CodedUnit(
+            transcript_id=row.transcript_id,
+            unit_id=row.unit_id,
+            turn_index=row.turn_index,
+            text=row.text,
+            codes=frozenset(row.codes),
+            speaker=row.speaker,
+            coder=row.coder,
+            previous_text=row.previous_text,
+            group=row.group,
+        )
+        for row in rows
+    ]
+    return book, coded_frame(units)

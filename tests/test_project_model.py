@@ -149,3 +149,27 @@ def test_cli_train_on_a_missing_file_exits_2(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "neither a file nor a known dataset" in result.output
+
+
+def test_cli_train_on_a_stored_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.settings import get_settings
+    from tests.test_refi_cli import study_qdpx
+
+    monkeypatch.setenv("INTERCODER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("INTERCODER_TEST_ENCODER", "hashing")
+    get_settings.cache_clear()
+    try:
+        study = tmp_path / "study.qdpx"
+        study.write_bytes(study_qdpx())
+        runner = CliRunner()
+        assert runner.invoke(app, ["import", str(study), "--project", "study"]).exit_code == 0
+        result = runner.invoke(app, ["train", "--project", "study"])
+        assert result.exit_code == 0, result.output
+        assert list((tmp_path / "data" / "models").glob("intercoder-tuned-*/" + CARD_FILE))
+        missing = runner.invoke(app, ["train", "--project", "nobody"])
+        assert missing.exit_code == 2
+        both = runner.invoke(app, ["train", "--project", "study", "--data", "swda"])
+        assert both.exit_code == 2
+        assert "either --data" in both.output
+    finally:
+        get_settings.cache_clear()
