@@ -1,22 +1,30 @@
-"""Read, validate and write codebooks in intercoder's YAML format (see the README).
+"""Read and write codebooks in intercoder's YAML format (see the README).
 
-Validation collects every problem before failing, each with where it is (``file:line``, code id
-and field), so a researcher fixes the whole file in one pass instead of one error per run.
+This module turns YAML text, files and the shipped codebooks' names into a Codebook, and back;
+it maps each code entry to its line so that problems name ``file:line``. The checks themselves
+are in :mod:`codebook.validation`: :func:`build_codebook`, re-exported here, validates a mapping
+from any source, so the YAML files and the service's JSON bodies are checked alike.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
 from codebook.errors import CodebookError, Problem, UnknownNameError
-from codebook.model import Code, Codebook, CodeSet, Example
+from codebook.model import Codebook
+from codebook.validation import Where, build_codebook
+
+__all__ = [
+    "SHIPPED_CODEBOOKS",
+    "build_codebook",
+    "codebook_to_yaml",
+    "load_codebook",
+    "parse_codebook_yaml",
+]
 
 SHIPPED_CODEBOOKS: dict[str, str] = {
     "interview": "the study's interview codebook (12 categories, 75 codes)",
@@ -25,30 +33,6 @@ SHIPPED_CODEBOOKS: dict[str, str] = {
     "annomi-client": "AnnoMI client talk type (3 exclusive codes)",
     "swda": "Switchboard dialogue acts, SWBD-DAMSL collapsed to 41 exclusive tags",
 }
-
-_TOP_LEVEL_KEYS = {"name", "description", "source", "examples_source", "codes", "sets", "format"}
-_CODE_KEYS = set(Code.model_fields) | {"color"}
-_EXAMPLE_SOURCES = ("project", "study", "user", "dataset")
-_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
-_BAD_ID_CHARACTERS = re.compile(r"[\s;]")
-_GUID = re.compile(r"\{?([0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})\}?")
-_SET_KEYS = ("name", "description", "codes", "guid")
-_GUID_FORMAT = "expected 8-4-4-4-12 hex digits, optionally in braces"
-
-
-class _Where:
-    """Maps a code's position and field to a human location such as ``book.yaml:12``."""
-
-    def __init__(self, file_label: str, code_lines: list[dict[str, int]]) -> None:
-        self.file_label = file_label
-        self.code_lines = code_lines
-
-    def __call__(self, index: int | None = None, field: str | None = None) -> str:
-        if index is None or index >= len(self.code_lines):
-            return self.file_label
-        lines = self.code_lines[index]
-        line = lines.get(field or "", lines.get("", 0))
-        return f"{self.file_label}:{line}" if line else self.file_label
 
 
 def _code_lines(text: str) -> list[dict[str, int]]:
@@ -82,346 +66,7 @@ def parse_codebook_yaml(text: str, file_label: str = "<codebook>") -> Codebook:
             "the codebook is not valid YAML",
             [Problem(where, str(getattr(error, "problem", error)))],
         ) from None
-    return build_codebook(data, _Where(file_label, _code_lines(text)))
-
-
-def build_codebook(data: Any, where: _Where | None = None) -> Codebook:
-    """Validate a parsed codebook (a mapping as in the YAML format) and build it."""
-    where = where or _Where("<codebook>", [])
-    problems: list[Problem] = []
-    if not isinstance(data, Mapping):
-        found = "an empty file" if data is None else type(data).__name__
-        raise CodebookError(
-            "a codebook must be a mapping with 'name' and 'codes'",
-            [Problem(where(), f"found {found}")],
-        )
-    problems += [
-        Problem(
-            where(), f"unknown top-level key {key!r}; expected one of {sorted(_TOP_LEVEL_KEYS)}"
-        )
-        for key in data
-        if key not in _TOP_LEVEL_KEYS
-    ]
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        problems.append(Problem(where(), "'name' must be a non-empty string"))
-    default_source = data.get("examples_source", "user")
-    if default_source not in _EXAMPLE_SOURCES:
-        problems.append(
-            Problem(
-                where(),
-                f"'examples_source' must be one of {_EXAMPLE_SOURCES}, not {default_source!r}",
-            )
-        )
-        default_source = "user"
-    raw_codes = data.get("codes")
-    if not isinstance(raw_codes, list) or not raw_codes:
-        problems.append(Problem(where(), "'codes' must be a non-empty list of code entries"))
-        raise CodebookError("the codebook is invalid", problems)
-    codes: list[tuple[int, Code]] = []
-    for index, raw in enumerate(raw_codes):
-        code = _build_code(index, raw, default_source, where, problems)
-        if code is not None:
-            codes.append((index, code))
-    problems += _structure_problems(codes, where)
-    sets = _build_sets(data.get("sets"), {code.id for _, code in codes}, where, problems)
-    if problems:
-        raise CodebookError(f"the codebook has {len(problems)} problem(s)", problems)
-    return Codebook(
-        name=str(name).strip(),
-        description=str(data.get("description") or ""),
-        source=str(data.get("source") or ""),
-        codes=tuple(code for _, code in codes),
-        sets=sets,
-    )
-
-
-def normalise_guid(value: object) -> str | None:
-    """A GUID in REFI-QDA's canonical form (lower-case, no braces), or None when malformed."""
-    if not isinstance(value, str):
-        return None
-    match = _GUID.fullmatch(value.strip())
-    if match is None or value.strip().startswith("{") != value.strip().endswith("}"):
-        return None
-    return match.group(1).lower()
-
-
-def _build_sets(
-    raw: Any, code_ids: set[str], where: _Where, problems: list[Problem]
-) -> tuple[CodeSet, ...]:
-    """The optional ``sets`` list: named groups of existing code ids (see the README)."""
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        problems.append(Problem(where(), "'sets' must be a list of sets (name, codes)"))
-        return ()
-    sets = []
-    for index, item in enumerate(raw):
-        code_set = _build_set(f"sets[{index}]", item, code_ids, where, problems)
-        if code_set is not None:
-            sets.append(code_set)
-    return tuple(sets)
-
-
-def _build_set(
-    label: str, item: Any, code_ids: set[str], where: _Where, problems: list[Problem]
-) -> CodeSet | None:
-    if not isinstance(item, Mapping):
-        problems.append(Problem(where(), f"{label} must be a mapping with 'name' and 'codes'"))
-        return None
-    before = len(problems)
-    problems += [
-        Problem(where(), f"{label}: unknown field {key!r}; expected one of {list(_SET_KEYS)}")
-        for key in item
-        if key not in _SET_KEYS
-    ]
-    name, members = item.get("name"), item.get("codes", [])
-    if not isinstance(name, str) or not name.strip():
-        problems.append(Problem(where(), f"{label}: 'name' must be a non-empty string"))
-    if not isinstance(item.get("description", ""), str):
-        problems.append(Problem(where(), f"{label}: 'description' must be text"))
-    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
-        problems.append(Problem(where(), f"{label}: 'codes' must be a list of code ids"))
-        members = []
-    problems += [
-        Problem(where(), f"{label}: unknown code {member!r}; list ids defined under 'codes'")
-        for member in members
-        if member not in code_ids
-    ]
-    guid = item.get("guid")
-    if guid is not None and normalise_guid(guid) is None:
-        problems.append(Problem(where(), f"{label}: bad guid {guid!r}; {_GUID_FORMAT}"))
-    if len(problems) > before:
-        return None
-    return CodeSet(
-        name=str(name).strip(),
-        description=str(item.get("description") or "").strip(),
-        codes=tuple(members),
-        guid=normalise_guid(guid),
-    )
-
-
-def _build_code(
-    index: int, raw: Any, default_source: str, where: _Where, problems: list[Problem]
-) -> Code | None:
-    label = f"codes[{index}]"
-    if not isinstance(raw, Mapping):
-        problems.append(Problem(where(index), f"{label} must be a mapping, found {raw!r}"))
-        return None
-    label = f"code {raw.get('id')!r}" if raw.get("id") not in (None, "") else label
-    fields = dict(raw)
-    if "color" in fields:
-        fields.setdefault("colour", fields.pop("color"))
-    unknown = sorted(set(fields) - _CODE_KEYS)
-    for key in unknown:
-        problems.append(
-            Problem(
-                where(index, key),
-                f"{label}: unknown field {key!r}; expected one of {sorted(_CODE_KEYS - {'color'})}",
-            )
-        )
-        fields.pop(key)
-    before = len(problems)
-    _check_code_fields(label, fields, index, where, problems)
-    fields["examples"] = _examples(
-        label, fields.get("examples"), default_source, index, where, problems
-    )
-    if len(problems) > before:
-        return None
-    for text_field in ("definition", "inclusion", "exclusion"):
-        fields[text_field] = str(fields.get(text_field) or "").strip()
-    if isinstance(fields.get("colour"), str):
-        fields["colour"] = _normalise_colour(fields["colour"])
-    if fields.get("guid") is not None:
-        fields["guid"] = normalise_guid(fields["guid"])
-    try:
-        return Code.model_validate(fields)
-    except ValidationError as error:
-        for detail in error.errors():
-            field = str(detail["loc"][0]) if detail["loc"] else ""
-            problems.append(Problem(where(index, field), f"{label}: {field}: {detail['msg']}"))
-        return None
-
-
-def _check_code_fields(
-    label: str, fields: dict[str, Any], index: int, where: _Where, problems: list[Problem]
-) -> None:
-    code_id = fields.get("id")
-    if not isinstance(code_id, str) or not code_id.strip():
-        problems.append(Problem(where(index, "id"), f"{label}: 'id' must be a non-empty string"))
-    elif _BAD_ID_CHARACTERS.search(code_id):
-        problems.append(
-            Problem(
-                where(index, "id"),
-                f"{label}: id may not contain spaces or ';' (';' separates codes in CSV)",
-            )
-        )
-    code_name = fields.get("name")
-    if not isinstance(code_name, str) or not code_name.strip():
-        problems.append(
-            Problem(where(index, "name"), f"{label}: 'name' must be a non-empty string")
-        )
-    parent = fields.get("parent")
-    if parent is not None and not isinstance(parent, str):
-        problems.append(
-            Problem(where(index, "parent"), f"{label}: 'parent' must be a code id string")
-        )
-    colour = fields.get("colour")
-    if colour is not None and not (isinstance(colour, str) and _COLOUR.fullmatch(colour)):
-        problems.append(
-            Problem(
-                where(index, "colour"),
-                f"{label}: bad colour {colour!r}; expected '#rrggbb' or '#rgb' in hex",
-            )
-        )
-    guid = fields.get("guid")
-    if guid is not None and normalise_guid(guid) is None:
-        problems.append(
-            Problem(where(index, "guid"), f"{label}: bad guid {guid!r}; {_GUID_FORMAT}")
-        )
-    for flag in ("codable", "exclusive"):
-        if flag in fields and not isinstance(fields[flag], bool):
-            problems.append(Problem(where(index, flag), f"{label}: '{flag}' must be true or false"))
-    for text_field in ("definition", "inclusion", "exclusion"):
-        value = fields.get(text_field)
-        if value is not None and not isinstance(value, str):
-            problems.append(
-                Problem(where(index, text_field), f"{label}: '{text_field}' must be text")
-            )
-
-
-def _examples(
-    label: str, raw: Any, default_source: str, index: int, where: _Where, problems: list[Problem]
-) -> list[Example]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        problems.append(Problem(where(index, "examples"), f"{label}: 'examples' must be a list"))
-        return []
-    examples = []
-    for position, item in enumerate(raw):
-        if isinstance(item, str) and item.strip():
-            examples.append(Example(text=item.strip(), source=default_source))
-        elif (
-            isinstance(item, Mapping) and isinstance(item.get("text"), str) and item["text"].strip()
-        ):
-            source = item.get("source", default_source)
-            if source not in _EXAMPLE_SOURCES or set(item) - {"text", "source"}:
-                problems.append(
-                    Problem(
-                        where(index, "examples"),
-                        f"{label}: example {position + 1} may only have 'text' and 'source' "
-                        f"(one of {_EXAMPLE_SOURCES})",
-                    )
-                )
-                continue
-            examples.append(Example(text=item["text"].strip(), source=source))
-        else:
-            problems.append(
-                Problem(
-                    where(index, "examples"),
-                    f"{label}: example {position + 1} must be non-empty text "
-                    "or a mapping with 'text'",
-                )
-            )
-    return examples
-
-
-def _normalise_colour(colour: str) -> str:
-    digits = colour[1:].lower()
-    return "#" + ("".join(c * 2 for c in digits) if len(digits) == 3 else digits)
-
-
-def _structure_problems(codes: list[tuple[int, Code]], where: _Where) -> list[Problem]:
-    """Duplicate ids, unknown parents, cycles, exclusive entries without codes beneath."""
-    problems: list[Problem] = []
-    first_index: dict[str, int] = {}
-    for index, code in codes:
-        if code.id in first_index:
-            problems.append(
-                Problem(
-                    where(index, "id"),
-                    f"duplicate id {code.id!r} "
-                    f"(first defined at {where(first_index[code.id], 'id')})",
-                )
-            )
-        else:
-            first_index[code.id] = index
-    problems += _duplicate_guid_problems(codes, where)
-    parents = {code.id: code.parent for _, code in codes}
-    for index, code in codes:
-        if code.parent is not None and code.parent not in parents:
-            problems.append(
-                Problem(
-                    where(index, "parent"),
-                    f"code {code.id!r}: unknown parent {code.parent!r}; add it or fix the id",
-                )
-            )
-    reported: set[frozenset[str]] = set()
-    for index, code in codes:
-        cycle = _cycle_from(code.id, parents)
-        if cycle and frozenset(cycle) not in reported:
-            reported.add(frozenset(cycle))
-            problems.append(
-                Problem(
-                    where(index, "parent"),
-                    f"parent cycle {' -> '.join([*cycle, cycle[0]])}; "
-                    "a code cannot be its own ancestor",
-                )
-            )
-    for index, code in codes:
-        if code.exclusive and not any(
-            _descends_from(other.id, code.id, parents) and other.codable for _, other in codes
-        ):
-            problems.append(
-                Problem(
-                    where(index, "exclusive"),
-                    f"code {code.id!r} is exclusive but has no codable codes beneath it",
-                )
-            )
-    return problems
-
-
-def _duplicate_guid_problems(codes: list[tuple[int, Code]], where: _Where) -> list[Problem]:
-    """Two codes with one GUID: a REFI-QDA coding that names it could mean either."""
-    owner: dict[str, str] = {}
-    problems = []
-    for index, code in codes:
-        if code.guid is None:
-            continue
-        if code.guid in owner:
-            problems.append(
-                Problem(
-                    where(index, "guid"),
-                    f"code {code.id!r} has the guid of code {owner[code.guid]!r}; "
-                    "give each code its own guid or leave it out",
-                )
-            )
-        else:
-            owner[code.guid] = code.id
-    return problems
-
-
-def _cycle_from(start: str, parents: dict[str, str | None]) -> list[str]:
-    seen: list[str] = []
-    node: str | None = start
-    while node is not None and node in parents:
-        if node in seen:
-            return seen[seen.index(node) :] if node == start else []
-        seen.append(node)
-        node = parents[node]
-    return []
-
-
-def _descends_from(code_id: str, ancestor: str, parents: dict[str, str | None]) -> bool:
-    seen: set[str] = set()
-    node = parents.get(code_id)
-    while node is not None and node not in seen:
-        if node == ancestor:
-            return True
-        seen.add(node)
-        node = parents.get(node)
-    return False
+    return build_codebook(data, Where(file_label, _code_lines(text)))
 
 
 def load_codebook(file_or_name: str | Path) -> Codebook:

@@ -2,31 +2,40 @@
 
 Self-contained because the page is archived beside a paper and opened years later, offline:
 styles are inline and figures are base64 PNGs, so nothing is fetched. Every string from the
-report is escaped: codes, names and notes come from users' codebooks and data.
+report is escaped: codes, names and notes come from users' codebooks and data. The page's
+sections are here; how each value is written is in :mod:`eval.html_format`.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from eval import plots
+from eval.html_format import (
+    NOT_AVAILABLE,
+    escape,
+    html_table,
+    image,
+    interval_text,
+    kappa_with_interval,
+    number,
+    percent,
+    seconds_text,
+)
 from eval.plots import known
 from eval.report_model import (
     CodeRow,
     HumanAgreement,
     HumanReference,
-    Interval,
     LearningCurve,
     MethodResult,
     Report,
 )
 
-NOT_AVAILABLE = "n/a"
+__all__ = ["NOT_AVAILABLE", "render_html", "write_report"]
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
@@ -65,63 +74,6 @@ _KAPPA_SCALE = (
 )
 
 
-# --- formatting ---------------------------------------------------------------------------
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _number(value: float | None, digits: int = 3) -> str:
-    return f"{value:.{digits}f}" if known(value) else NOT_AVAILABLE
-
-
-def _percent(value: float | None) -> str:
-    return f"{value:.1%}" if known(value) else NOT_AVAILABLE
-
-
-def _interval(interval: Interval | None) -> str:
-    if interval is None or not (known(interval.low) and known(interval.high)):
-        return NOT_AVAILABLE
-    return f"[{interval.low:.3f}, {interval.high:.3f}]"
-
-
-def _kappa_with_interval(kappa: float | None, interval: Interval | None) -> str:
-    if not known(kappa):
-        return NOT_AVAILABLE
-    bounds = _interval(interval)
-    return _number(kappa) if bounds == NOT_AVAILABLE else f"{_number(kappa)} {bounds}"
-
-
-def _seconds(seconds: float) -> str:
-    # Baselines finish in a fraction of a second; "0.0" would read as "not measured".
-    return f"{seconds:.1f}" if seconds >= 1 else f"{seconds:.2g}"
-
-
-def _image(png: bytes, alt: str) -> str:
-    encoded = base64.b64encode(png).decode("ascii")
-    return f'<img src="data:image/png;base64,{encoded}" alt="{_e(alt)}">'
-
-
-def _table(
-    headers: Sequence[str],
-    rows: Iterable[Sequence[str]],
-    numeric_from: int = 1,
-    css_class: str = "",
-) -> str:
-    """A table of already-escaped cells; columns from `numeric_from` on are right-aligned."""
-    head = "".join(f"<th>{_e(header)}</th>" for header in headers)
-    body = []
-    for row in rows:
-        cells = "".join(
-            f'<td class="num">{cell}</td>' if index >= numeric_from else f"<td>{cell}</td>"
-            for index, cell in enumerate(row)
-        )
-        body.append(f"<tr>{cells}</tr>")
-    class_attribute = f' class="{css_class}"' if css_class else ""
-    return f"<table{class_attribute}><tr>{head}</tr>{''.join(body)}</table>"
-
-
 def _reference_kappa(report: Report) -> float | None:
     return report.human_reference.kappa if report.human_reference is not None else None
 
@@ -132,42 +84,42 @@ def _reference_kappa(report: Report) -> float | None:
 def _header(report: Report) -> str:
     dataset, folds = report.dataset, report.folds
     fold_scheme = (
-        f"leave one {_e(folds.grouping)} out"
+        f"leave one {escape(folds.grouping)} out"
         if folds.leave_one_group_out
-        else f"{folds.k}-fold, grouped by {_e(folds.grouping)}"
+        else f"{folds.k}-fold, grouped by {escape(folds.grouping)}"
     )
     facts = [
-        ("Codebook", f"{_e(report.codebook_name)} (version {_e(report.codebook_version)})"),
-        ("Scheme", _e(report.kind)),
-        ("Model", f"<code>{_e(report.model_id)}</code>"),
-        ("Dataset", _e(dataset.name)),
-        ("Dataset SHA-256", f"<code>{_e(dataset.sha256)}</code>"),
+        ("Codebook", f"{escape(report.codebook_name)} (version {escape(report.codebook_version)})"),
+        ("Scheme", escape(report.kind)),
+        ("Model", f"<code>{escape(report.model_id)}</code>"),
+        ("Dataset", escape(dataset.name)),
+        ("Dataset SHA-256", f"<code>{escape(dataset.sha256)}</code>"),
         (
             "Size",
             f"{dataset.n_units} units, {dataset.n_transcripts} transcripts, "
             f"{dataset.n_groups} groups",
         ),
-        ("Subsample", _e(dataset.subsample) if dataset.subsample else "none (all units)"),
+        ("Subsample", escape(dataset.subsample) if dataset.subsample else "none (all units)"),
         ("Folds", f"{fold_scheme}, seed {folds.seed}"),
-        ("Created", _e(report.created)),
-        ("intercoder", _e(report.intercoder_version)),
+        ("Created", escape(report.created)),
+        ("intercoder", escape(report.intercoder_version)),
     ]
     meta = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in facts)
-    title = f"Machine-vs-human agreement: {_e(report.codebook_name)}"
+    title = f"Machine-vs-human agreement: {escape(report.codebook_name)}"
     parts = [f"<h1>{title}</h1>", f'<dl class="meta">{meta}</dl>']
     if report.package_versions:
         versions = sorted(report.package_versions.items())
-        rows = [(_e(name), _e(version)) for name, version in versions]
-        parts.append(_table(["Package", "Version"], rows, numeric_from=2, css_class="small"))
+        rows = [(escape(name), escape(version)) for name, version in versions]
+        parts.append(html_table(["Package", "Version"], rows, numeric_from=2, css_class="small"))
     if report.notes:
-        items = "".join(f"<li>{_e(note)}</li>" for note in report.notes)
+        items = "".join(f"<li>{escape(note)}</li>" for note in report.notes)
         parts.append(f"<h3>Notes</h3><ul>{items}</ul>")
     return "\n".join(parts)
 
 
 def _kappa_legend() -> str:
-    rows = [(_e(span), _e(reading)) for span, reading in _KAPPA_SCALE]
-    table = _table(["Kappa", "Agreement"], rows, numeric_from=2, css_class="legend small")
+    rows = [(escape(span), escape(reading)) for span, reading in _KAPPA_SCALE]
+    table = html_table(["Kappa", "Agreement"], rows, numeric_from=2, css_class="legend small")
     return f'<p class="muted">Reading kappa (Landis &amp; Koch, 1977):</p>{table}'
 
 
@@ -183,27 +135,27 @@ def _human_agreement(agreement: HumanAgreement | None, reference: HumanReference
             f"<p>{agreement.n_coders} coders on {agreement.n_units} units that several coded.</p>"
         )
         summary = [
-            ("Fleiss' kappa", _number(agreement.fleiss_kappa)),
-            ("Pairwise Cohen's kappa, mean", _number(agreement.pairwise_mean)),
-            ("Pairwise Cohen's kappa, min", _number(agreement.pairwise_min)),
-            ("Pairwise Cohen's kappa, max", _number(agreement.pairwise_max)),
+            ("Fleiss' kappa", number(agreement.fleiss_kappa)),
+            ("Pairwise Cohen's kappa, mean", number(agreement.pairwise_mean)),
+            ("Pairwise Cohen's kappa, min", number(agreement.pairwise_min)),
+            ("Pairwise Cohen's kappa, max", number(agreement.pairwise_max)),
         ]
-        parts.append(_table(["Statistic", "Value"], summary))
+        parts.append(html_table(["Statistic", "Value"], summary))
         pairs = [
-            (_e(pair.coder_a), _e(pair.coder_b), str(pair.n_units), _number(pair.kappa))
+            (escape(pair.coder_a), escape(pair.coder_b), str(pair.n_units), number(pair.kappa))
             for pair in agreement.pairs
         ]
         if pairs:
             # Ten coders make 45 pairs: folded, so the methods table stays near the top.
             parts.append(
                 f"<details><summary>Every pair of coders ({len(pairs)})</summary>"
-                + _table(["Coder A", "Coder B", "Units", "Cohen's kappa"], pairs, 2)
+                + html_table(["Coder A", "Coder B", "Units", "Cohen's kappa"], pairs, 2)
                 + "</details>"
             )
     if reference is not None:
         parts.append(
-            f"<p><strong>Human reference kappa: {_number(reference.kappa)}</strong> "
-            f'<span class="muted">(source: {_e(reference.source)})</span></p>'
+            f"<p><strong>Human reference kappa: {number(reference.kappa)}</strong> "
+            f'<span class="muted">(source: {escape(reference.source)})</span></p>'
         )
     return "\n".join(parts)
 
@@ -218,23 +170,23 @@ def _best_kappa(methods: Sequence[MethodResult]) -> float | None:
 
 def _comparison_row(method: MethodResult, single_label: bool, is_best: bool) -> str:
     badge = '<span class="badge">best kappa</span>' if is_best else ""
-    name = f"<strong>{_e(method.method)}</strong>{badge}<br>"
-    name += f'<span class="muted">{_e(method.description)}</span>'
+    name = f"<strong>{escape(method.method)}</strong>{badge}<br>"
+    name += f'<span class="muted">{escape(method.description)}</span>'
     scores = (
-        [_number(method.accuracy), _number(method.macro_f1)]
+        [number(method.accuracy), number(method.macro_f1)]
         if single_label
-        else [_number(method.mean_kappa), _number(method.alpha_masi)]
+        else [number(method.mean_kappa), number(method.alpha_masi)]
     )
     humans = method.vs_humans
     cells = [
         name,
-        _kappa_with_interval(method.kappa, method.kappa_ci),
+        kappa_with_interval(method.kappa, method.kappa_ci),
         *scores,
-        _percent(method.coverage_at_human_level),
-        _number(humans.vs_majority) if humans else NOT_AVAILABLE,
-        _number(humans.vs_each_coder_mean) if humans else NOT_AVAILABLE,
+        percent(method.coverage_at_human_level),
+        number(humans.vs_majority) if humans else NOT_AVAILABLE,
+        number(humans.vs_each_coder_mean) if humans else NOT_AVAILABLE,
         str(humans.n_units) if humans else NOT_AVAILABLE,
-        _seconds(method.seconds),
+        seconds_text(method.seconds),
     ]
     row_class = ' class="best"' if is_best else ""
     tds = [
@@ -266,7 +218,7 @@ def _methods_side_by_side(report: Report) -> str:
         _comparison_row(method, single_label, known(method.kappa) and method.kappa == best)
         for method in report.methods
     ]
-    head = "".join(f"<th>{_e(header)}</th>" for header in headers)
+    head = "".join(f"<th>{escape(header)}</th>" for header in headers)
     note = (
         '<p class="muted">Kappa: Cohen\'s kappa over labels (single-label) or pooled over '
         "unit &times; code decisions (multi-label); intervals from a bootstrap over transcripts. "
@@ -281,26 +233,26 @@ def _methods_side_by_side(report: Report) -> str:
 def _per_code_table(rows: Sequence[CodeRow]) -> str:
     cells = [
         (
-            f"<code>{_e(row.code)}</code>",
-            _e(row.name),
-            _percent(row.prevalence),
+            f"<code>{escape(row.code)}</code>",
+            escape(row.name),
+            percent(row.prevalence),
             str(row.n_true),
             str(row.n_predicted),
-            _number(row.kappa),
-            _interval(row.kappa_ci),
+            number(row.kappa),
+            interval_text(row.kappa_ci),
         )
         for row in rows
     ]
     headers = ["Code", "Name", "Prevalence", "n human", "n machine", "Kappa", "95% CI"]
-    return _table(headers, cells, numeric_from=2)
+    return html_table(headers, cells, numeric_from=2)
 
 
 def _vs_each_coder(method: MethodResult) -> str:
     humans = method.vs_humans
     if humans is None or not humans.vs_each_coder:
         return ""
-    rows = [(_e(coder), _number(kappa)) for coder, kappa in sorted(humans.vs_each_coder.items())]
-    table = _table(["Coder", "Machine vs coder kappa"], rows, css_class="small")
+    rows = [(escape(coder), number(kappa)) for coder, kappa in sorted(humans.vs_each_coder.items())]
+    table = html_table(["Coder", "Machine vs coder kappa"], rows, css_class="small")
     return f"<h3>Machine against each coder ({humans.n_units} multi-coded units)</h3>{table}"
 
 
@@ -308,27 +260,28 @@ def _method_figures(method: MethodResult, reference_kappa: float | None) -> list
     parts = []
     if method.per_code:
         png = plots.per_code_kappa_png(method.per_code, reference_kappa)
-        parts.append(_image(png, f"Per-code kappa, {method.method}"))
+        parts.append(image(png, f"Per-code kappa, {method.method}"))
     if method.confusion is not None and method.confusion.labels:
         parts.append("<h3>Confusion matrix (rows: human, columns: machine)</h3>")
         png = plots.confusion_png(method.confusion)
-        parts.append(_image(png, f"Confusion matrix, {method.method}"))
+        parts.append(image(png, f"Confusion matrix, {method.method}"))
     if plots.has_coverage_curve(method.coverage_curve):
         parts.append("<h3>Kappa against coverage</h3>")
         png = plots.coverage_png(
             method.coverage_curve, reference_kappa, method.coverage_at_human_level
         )
-        parts.append(_image(png, f"Coverage curve, {method.method}"))
+        parts.append(image(png, f"Coverage curve, {method.method}"))
     return parts
 
 
 def _method_details(method: MethodResult, reference_kappa: float | None, is_open: bool) -> str:
     summary = (
-        f"{_e(method.method)} &mdash; kappa {_kappa_with_interval(method.kappa, method.kappa_ci)}"
+        f"{escape(method.method)} &mdash; kappa "
+        f"{kappa_with_interval(method.kappa, method.kappa_ci)}"
     )
     parts = [
         f"<summary>{summary}</summary>",
-        f'<p class="muted">{_e(method.description)}</p>',
+        f'<p class="muted">{escape(method.description)}</p>',
         "<h3>Per-code agreement</h3>",
         _per_code_table(method.per_code) if method.per_code else f"<p>{NOT_AVAILABLE}</p>",
         *_method_figures(method, reference_kappa),
@@ -360,7 +313,7 @@ def _combined_figures(report: Report) -> str:
     parts = []
     if curves:
         png = plots.combined_coverage_png(curves, reference_kappa)
-        parts += ["<h3>Coverage curves, all methods</h3>", _image(png, "Coverage, all methods")]
+        parts += ["<h3>Coverage curves, all methods</h3>", image(png, "Coverage, all methods")]
     parts.append(_learning_curve(report.learning_curve, reference_kappa))
     body = "".join(parts)
     return f"<h2>Comparisons</h2>{body}" if body else ""
@@ -370,8 +323,8 @@ def _learning_curve(curve: LearningCurve | None, reference_kappa: float | None) 
     if curve is None or not plots.has_learning_curve(curve.points):
         return ""
     png = plots.learning_png(curve.method, curve.points, reference_kappa)
-    title = f"<h3>Learning curve: {_e(curve.method)}</h3>"
-    return title + _image(png, f"Learning curve, {curve.method}")
+    title = f"<h3>Learning curve: {escape(curve.method)}</h3>"
+    return title + image(png, f"Learning curve, {curve.method}")
 
 
 # --- page ---------------------------------------------------------------------------------
@@ -388,7 +341,7 @@ def render_html(report: Report) -> str:
         _combined_figures(report),
     ]
     body = "\n".join(section for section in sections if section)
-    title = f"intercoder report: {_e(report.codebook_name)} {_e(report.codebook_version)}"
+    title = f"intercoder report: {escape(report.codebook_name)} {escape(report.codebook_version)}"
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{title}</title>\n<style>{_STYLE}</style>\n</head>\n"

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from codebook.coded import check_codes, majority_labels, read_coded_csv
+from codebook.coded import check_codes, majority_labels
+from codebook.coded_csv import read_coded_csv
 from codebook.datasets import load_dataset
 from codebook.errors import CodedDataError, UnknownNameError
 from codebook.loader import load_codebook

@@ -62,7 +62,7 @@ def import_file(
     ] = None,
 ) -> None:
     """Read a REFI-QDA file: summarise it, or write its codebook, codings, or a project."""
-    from codebook.coded import write_coded_csv
+    from codebook.coded_csv import write_coded_csv
     from codebook.loader import codebook_to_yaml
     from service.refi_bridge import import_refi_project, read_refi_path, summarise
     from service.refi_formats import ImportOptions
@@ -209,7 +209,8 @@ def _from_files(
 
 
 def _project_from_files(book: Codebook, coded: Path | None, transcripts: list[Path]) -> RefiProject:
-    from codebook.coded import coded_frame, read_coded_csv
+    from codebook.coded import coded_frame
+    from codebook.coded_csv import read_coded_csv
     from codebook.refi import project_from_parts
     from codebook.transcripts import read_transcript, split_sentences
     from service.refi_bridge import check_units_match

@@ -78,7 +78,7 @@ def suggest(
     A project model reads each sentence with its speaker and the sentence before it, as it
     did in training; the bundled model reads the sentence alone.
     """
-    from codebook.coded import read_coded_csv
+    from codebook.coded_csv import read_coded_csv
     from codebook.loader import load_codebook
     from codebook.transcripts import read_transcript, split_sentences
     from models.coder import Coder

@@ -17,9 +17,8 @@ from codebook.coded import (
     coded_frame,
     coders,
     majority_labels,
-    read_coded_csv,
-    write_coded_csv,
 )
+from codebook.coded_csv import read_coded_csv, write_coded_csv
 from codebook.errors import CodedDataError, Problem
 from codebook.loader import parse_codebook_yaml
 from codebook.model import Codebook

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from codebook.coded import CodedUnit, coded_frame, write_coded_csv
+from codebook.coded import CodedUnit, coded_frame
+from codebook.coded_csv import write_coded_csv
 from codebook.errors import InputError, ModelIntegrityError
 from codebook.loader import load_codebook
 from models.context import encode_units, units_of_frame

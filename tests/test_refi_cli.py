@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from codebook.coded import CodedUnit, coded_frame, read_coded_csv, write_coded_csv
+from codebook.coded import CodedUnit, coded_frame
+from codebook.coded_csv import read_coded_csv, write_coded_csv
 from codebook.loader import build_codebook, codebook_to_yaml, load_codebook
 from codebook.model import Codebook
 from codebook.refi import machine_user_name, project_from_parts, read_qdpx, write_qdpx

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from codebook.coded import read_coded_csv
+from codebook.coded_csv import read_coded_csv
 from codebook.loader import build_codebook
 from tests.test_service_support import (
     CODED_ROWS,

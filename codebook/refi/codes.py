@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codebook.errors import CodebookError, RefiFileError
-from codebook.loader import build_codebook, normalise_guid
+from codebook.loader import build_codebook
 from codebook.model import Code, Codebook, CodeSet
 from codebook.refi.xmltools import (
     add,
@@ -48,6 +48,7 @@ from codebook.refi.xmltools import (
     note_element,
     note_of,
 )
+from codebook.validation import normalise_guid
 
 EXCLUSIVE_NOTE = "Exclusive: at most one of the codes beneath this one applies to a sentence."
 _LABEL = re.compile(

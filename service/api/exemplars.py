@@ -16,7 +16,8 @@ from typing import Annotated
 import pandas as pd
 from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 
-from codebook.coded import CodedUnit, check_codes, coded_frame, read_coded_csv, write_coded_csv
+from codebook.coded import CodedUnit, check_codes, coded_frame
+from codebook.coded_csv import read_coded_csv, write_coded_csv
 from codebook.errors import BatchTooLargeError, CodedDataError, Problem
 from models.context import units_of_frame
 from service.api.deps import Cursor, Limit, ProjectId, State, id_cursor, next_cursor
