@@ -76,6 +76,8 @@ def main() -> None:
     parser.add_argument("--method", default="knn")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--model", default=None, help="a project model folder")
+    parser.add_argument("--exemplars", type=int, default=EXEMPLARS)
+    parser.add_argument("--batch", type=int, default=BATCH)
     args = parser.parse_args()
 
     encoder = SentenceTransformerEncoder(args.model)
@@ -83,7 +85,7 @@ def main() -> None:
     book = parse_codebook_yaml(
         "name: bench\ncodes:\n" + "".join(f"  - {{id: c{i}, name: code {i}}}\n" for i in range(20))
     )
-    exemplar_units = corpus_units(EXEMPLARS, offset=0)
+    exemplar_units = corpus_units(args.exemplars, offset=0)
     exemplar_texts = [unit.text for unit in exemplar_units]
     rng = np.random.default_rng(0)
     codes = tuple(
@@ -95,13 +97,13 @@ def main() -> None:
         vectors=encode_units(encoder, exemplar_units),
         codes=codes,
         texts=tuple(exemplar_texts),
-        ids=np.arange(EXEMPLARS, dtype=np.int64),
-        groups=tuple(str(i % 50) for i in range(EXEMPLARS)),
+        ids=np.arange(args.exemplars, dtype=np.int64),
+        groups=tuple(str(i % 50) for i in range(args.exemplars)),
     )
     coder = Coder(encoder, make_suggester(args.method))
     coder.suggester.fit(exemplars, book)
     coder.codebook_ = book
-    units = corpus_units(BATCH, offset=EXEMPLARS)
+    units = corpus_units(args.batch, offset=args.exemplars)
     texts = [unit.text for unit in units]
     speakers = [unit.speaker for unit in units]
     previous = [unit.previous_text for unit in units]
@@ -120,18 +122,18 @@ def main() -> None:
         started = time.perf_counter()
         suggestions = coder.suggest(texts, speakers, previous)
         end_to_end_seconds.append(time.perf_counter() - started)
-        assert len(suggestions) == BATCH
+        assert len(suggestions) == args.batch
 
-    raw = BATCH / statistics.median(raw_seconds)
-    bare = BATCH / statistics.median(bare_seconds) if bare_seconds else raw
-    end_to_end = BATCH / statistics.median(end_to_end_seconds)
+    raw = args.batch / statistics.median(raw_seconds)
+    bare = args.batch / statistics.median(bare_seconds) if bare_seconds else raw
+    end_to_end = args.batch / statistics.median(end_to_end_seconds)
     print(
         "| method | model | context | exemplars | batch | raw encoder, bare text sent/s | "
         "raw encoder, model input sent/s | end-to-end sent/s | ratio |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     print(
-        f"| {args.method} | {encoder.model_id} | {context} | {EXEMPLARS:,} | {BATCH:,} | "
+        f"| {args.method} | {encoder.model_id} | {context} | {args.exemplars:,} | {args.batch:,} | "
         f"{bare:.1f} | {raw:.1f} | {end_to_end:.1f} | {end_to_end / raw:.3f} |"
     )
 

@@ -53,7 +53,7 @@ class EvalOptions:
     n_folds: int | None = 5  # None: leave one group out
     seed: int = 0
     max_train_units: int | None = None
-    learning_method: str | None = "knn"
+    learning_method: str | None = "linear"
     grouping: str = "transcript"
     subsample_note: str | None = None
     notes: tuple[str, ...] = field(default=())

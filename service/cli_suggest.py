@@ -13,6 +13,7 @@ import typer
 
 from codebook.loader import SHIPPED_CODEBOOKS
 from codebook.transcripts import Sentence
+from models.suggesters import DEFAULT_METHOD
 from models.suggestions import UnitSuggestion
 from service.cli_support import exits_cleanly
 
@@ -53,7 +54,9 @@ def suggest(
     ] = None,
     method: Annotated[
         MethodChoice | None,
-        typer.Option(help="knn (default with exemplars), prototype (the cold start) or linear."),
+        typer.Option(
+            help="linear (default with exemplars), knn, blend, or prototype (the cold start)."
+        ),
     ] = None,
     output_format: Annotated[
         SuggestFormat, typer.Option("--format", help="table for people, csv or json for tools.")
@@ -89,7 +92,11 @@ def suggest(
     book = load_codebook(codebook)
     sentences = split_sentences(read_transcript(transcript))
     coded = read_coded_csv(exemplars, book) if exemplars is not None else None
-    chosen = method.value if method is not None else ("knn" if coded is not None else "prototype")
+    chosen = (
+        method.value
+        if method is not None
+        else (DEFAULT_METHOD if coded is not None else "prototype")
+    )
     if coded is None and chosen != "prototype":
         typer.echo(
             f"error: method {chosen!r} needs --exemplars; without coded data only the "

@@ -31,6 +31,7 @@ from codebook.refi import (
 )
 from codebook.transcripts import Sentence, Transcript, Turn
 from models.context import UnitContext, preceding_texts
+from models.suggesters import DEFAULT_METHOD
 from service.api.schemas_suggest import SuggestOptions, UnitOut
 from service.api.state import ServiceState
 from service.api.suggestions import suggest_units
@@ -202,7 +203,7 @@ def _accepted(stored: StoredProject, model_id: str) -> MachineCodings:
     """The suggestions coders accepted (the latest accept per sentence), as the machine's;
     named after the model and method the last accepted decision gives (else ``model_id``)."""
     accepted: Codings = {}
-    method, agent = "knn", model_id
+    method, agent = str(DEFAULT_METHOD), model_id
     for decision in stored.decisions:
         unit = _stored_unit(stored, decision.transcript_id, decision.sentence_index)
         if decision.action != "accept" or unit is None:
@@ -231,7 +232,7 @@ def _suggested(
             )  # fmt: skip
             contexts.append(UnitContext(sentence.text, sentence.speaker, before))
     machine: Codings = {}
-    agent, method = state.encoder.model_id, "knn"
+    agent, method = state.encoder.model_id, str(DEFAULT_METHOD)
     batch = state.settings.max_batch_sentences
     for start in range(0, len(open_units), batch):
         answer = suggest_units(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from models.suggesters import DEFAULT_METHOD
 from service.cli import app
 from service.settings import get_settings
 
@@ -119,10 +120,19 @@ def test_suggest_with_exemplars_and_cold_start(tmp_path: Path) -> None:
     transcript.write_text(ZOOM_VTT)
     coded = tmp_path / "coded.csv"
     coded.write_text(CODED_CSV)
-    result = runner.invoke(
+    by_default = runner.invoke(
         app,
         ["suggest", str(transcript), "--codebook", "interview", "--exemplars", str(coded),
          "--format", "json"],
+    )  # fmt: skip
+    assert by_default.exit_code == 0, by_default.output
+    assert {row["suggestion"]["method"] for row in json.loads(by_default.output)} == {
+        DEFAULT_METHOD
+    }
+    result = runner.invoke(
+        app,
+        ["suggest", str(transcript), "--codebook", "interview", "--exemplars", str(coded),
+         "--format", "json", "--method", "knn"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)

@@ -21,6 +21,7 @@ from codebook.loader import build_codebook, codebook_to_yaml, load_codebook
 from codebook.model import Codebook
 from codebook.refi import machine_user_name, project_from_parts, read_qdpx, write_qdpx
 from codebook.transcripts import parse_transcript, split_sentences
+from models.suggesters import DEFAULT_METHOD
 from service.cli import app
 from service.settings import get_settings
 from service.store import Store
@@ -217,7 +218,7 @@ def test_import_into_a_project_then_export_with_suggestions(study: Path, tmp_pat
     )
     assert result.exit_code == 0, result.output
     with_machine = read_qdpx(suggested.read_bytes())
-    machine = machine_user_name(HashingEncoder().model_id, "knn")
+    machine = machine_user_name(HashingEncoder().model_id, DEFAULT_METHOD)
     assert machine in with_machine.coders
     machine_rows = with_machine.coded.loc[with_machine.coded["coder"] == machine]
     coded_texts = {text for _, text in STUDY_CODINGS}

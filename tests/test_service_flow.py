@@ -10,6 +10,7 @@ import pytest
 
 from codebook.coded_csv import read_coded_csv
 from codebook.loader import build_codebook
+from models.suggesters import DEFAULT_METHOD
 from tests.test_service_support import (
     CODED_ROWS,
     SMALL_CODEBOOK,
@@ -81,7 +82,7 @@ def test_cold_start_then_exemplars_then_decisions_shape_the_suggestions(tmp_path
 
         metrics = client.get("/metrics").text
         assert f'intercoder_project_exemplars{{project="p1"}} {len(CODED_ROWS) + 1}.0' in metrics
-        assert 'intercoder_suggestions_served_total{method="knn"}' in metrics
+        assert f'intercoder_suggestions_served_total{{method="{DEFAULT_METHOD}"}}' in metrics
         assert 'route="/v1/projects/{project_id}/suggestions"' in metrics
 
 

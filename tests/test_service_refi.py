@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from codebook.refi import machine_user_name, read_qdc, read_qdpx
+from models.suggesters import DEFAULT_METHOD
 from service.security import create_key
 from service.store import Store
 from tests.test_refi_cli import coded_by_name, study_codebook, study_coded, study_qdpx
@@ -72,7 +73,7 @@ def test_export_with_suggestions_adds_the_machine_as_a_user(tmp_path: Path) -> N
         response = client.get("/v1/projects/study/export", params={"include": "suggested"})
         assert response.status_code == 200, response.text
         project = read_qdpx(response.content)
-        machine = machine_user_name("test-hashing-encoder", "knn")
+        machine = machine_user_name("test-hashing-encoder", DEFAULT_METHOD)
         assert set(project.coders) == {"ana", "ben", machine}
         machine_rows = project.coded.loc[project.coded["coder"] == machine]
         assert set(machine_rows["transcript_id"]) == {"t3"}  # the one nobody coded
@@ -89,8 +90,10 @@ def test_export_with_suggestions_adds_the_machine_as_a_user(tmp_path: Path) -> N
         response = client.get("/v1/projects/study/export", params={"include": "accepted"})
         assert response.status_code == 200, response.text
         accepted = read_qdpx(response.content)
-        assert set(accepted.coders) == {"ana", "ben", "cleo", machine}
-        by_machine = accepted.coded.loc[accepted.coded["coder"] == machine]
+        # The accepted suggestion's user is named after the method its decision records.
+        accepting_machine = machine_user_name("test-hashing-encoder", "knn")
+        assert set(accepted.coders) == {"ana", "ben", "cleo", accepting_machine}
+        by_machine = accepted.coded.loc[accepted.coded["coder"] == accepting_machine]
         assert by_machine.loc[by_machine["codes"].map(len) > 0, "unit_id"].tolist() == ["1"]
 
 

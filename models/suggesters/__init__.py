@@ -1,8 +1,8 @@
 """Suggesters: fit on coded exemplars (embeddings and code sets), suggest codes with evidence.
 
-``from models.suggesters import KnnSuggester`` (the default), ``PrototypeSuggester`` (also the
-cold start from a codebook alone) and ``LinearSuggester``; :func:`make_suggester` builds one by
-method name for the CLI, the harness and the service.
+``from models.suggesters import LinearSuggester`` (the default), ``KnnSuggester``,
+``PrototypeSuggester`` (also the cold start from a codebook alone) and ``BlendSuggester``;
+:func:`make_suggester` builds one by method name for the CLI, the harness and the service.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ METHODS: dict[str, type[BaseSuggester]] = {
     "linear": LinearSuggester,
     "blend": BlendSuggester,
 }
-DEFAULT_METHOD: Method = "knn"
+# The best head measured on every dataset (eval/RESULTS.md), over a project model when one
+# is trained (`intercoder train`), else over the bundled encoder.
+DEFAULT_METHOD: Method = "linear"
 
 
 def make_suggester(method: str = DEFAULT_METHOD, **params: object) -> BaseSuggester:

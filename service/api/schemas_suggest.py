@@ -21,9 +21,10 @@ class SuggestOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: Method = Field(
-        default="knn",
-        description="knn (nearest exemplars vote), prototype (closest code centroid), linear, "
-        "or blend (linear and knn averaged). "
+        default="linear",
+        description="linear (logistic regression, the default: the best measured on every "
+        "dataset), knn (nearest exemplars vote), prototype (closest code centroid) or blend "
+        "(linear and knn averaged). "
         "A project without exemplars always gets the prototype cold start from its codebook.",
     )
     k: int = Field(default=10, ge=1, le=100, description="neighbours that vote (knn and blend)")
@@ -89,7 +90,7 @@ class TranscriptSuggestRequest(SuggestOptions):
     """A stored transcript's sentences, all or a range of them."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"method": "knn", "offset": 0}]}
+        extra="forbid", json_schema_extra={"examples": [{"method": "linear", "offset": 0}]}
     )
 
     offset: int = Field(default=0, ge=0, description="first sentence index")
@@ -234,7 +235,7 @@ class EvaluationRequest(BaseModel):
         json_schema_extra={"examples": [{"methods": ["knn", "majority"], "folds": 3}]},
     )
 
-    methods: list[EvaluationMethod] = Field(default=["knn"], min_length=1)
+    methods: list[EvaluationMethod] = Field(default=["linear"], min_length=1)
     folds: int = Field(
         default=3, ge=2, le=10, description="grouped folds (at most the number of groups)"
     )
