@@ -49,12 +49,12 @@ class TunedMethod:
         rows, vectors = tuned_embeddings(data, train, test, self.config)
         position = {row: i for i, row in enumerate(rows)}
         train_vectors = vectors[[position[row] for row in train]]
-        codes = data.code_sets
+        codes, texts = data.code_sets, data.texts  # each builds a list: once per fold, not per row
         exemplars = Exemplars(
             model_id=f"tuned-fold-{_fold_key(data, train, test, self.config)[:12]}",
             vectors=train_vectors,
             codes=tuple(codes[i] for i in train),
-            texts=tuple(data.texts[i] for i in train),
+            texts=tuple(texts[i] for i in train),
             ids=train.astype(np.int64),
             groups=tuple(data.groups[i] for i in train),
         )
