@@ -101,10 +101,9 @@ def train(
 
 def project_training_data(project_id: str) -> tuple[Codebook, pd.DataFrame]:
     """A stored project's codebook and its exemplars as a coded-units table."""
-    from codebook.coded import CodedUnit, coded_frame
     from service.settings import get_settings
     from service.store import Store
-    from service.store_exemplars import all_exemplars
+    from service.store_exemplars import all_exemplars, coded_units
     from service.store_projects import current_codebook
 
     store = Store(get_settings().database_path)
@@ -114,18 +113,4 @@ def project_training_data(project_id: str) -> tuple[Codebook, pd.DataFrame]:
             rows = all_exemplars(connection, project_id)
     finally:
         store.close()
-    units = [
-        CodedUnit(
-            transcript_id=row.transcript_id,
-            unit_id=row.unit_id,
-            turn_index=row.turn_index,
-            text=row.text,
-            codes=frozenset(row.codes),
-            speaker=row.speaker,
-            coder=row.coder,
-            previous_text=row.previous_text,
-            group=row.group,
-        )
-        for row in rows
-    ]
-    return book, coded_frame(units)
+    return book, coded_units(rows)

@@ -40,7 +40,7 @@ from service.api.state import ServiceState
 from service.refi_formats import ImportOptions, RefiFormat, refi_format
 from service.store import Transaction
 from service.store_decisions import NewDecision, insert_decision
-from service.store_exemplars import NewExemplar, insert_exemplars
+from service.store_exemplars import insert_exemplars, new_exemplars
 from service.store_projects import ProjectRow, bump_change_counter, get_project, insert_project
 from service.store_transcripts import insert_transcript
 
@@ -215,7 +215,7 @@ def _store(
     row = insert_project(connection, project_id, name, plan.codebook)
     for transcript, filename, split in plan.transcripts:
         insert_transcript(connection, project_id, transcript, filename, split)
-    new = exemplars_from_frame(plan.exemplars, vectors)
+    new = new_exemplars(plan.exemplars, vectors, origin="import")
     ids = insert_exemplars(connection, project_id, new, state.encoder.model_id) if new else []
     counter = bump_change_counter(connection, project_id) if ids else 0
     unit_ids = {(e.transcript_id, e.unit_id): i for e, i in zip(new, ids, strict=True)}
@@ -228,26 +228,6 @@ def _store(
 
     transaction.after_commit(open_index)
     return get_project(connection, project_id)
-
-
-def exemplars_from_frame(frame: pd.DataFrame, vectors: Embeddings) -> list[NewExemplar]:
-    """A coded-units table and its embeddings as exemplars about to be stored."""
-    return [
-        NewExemplar(
-            transcript_id=str(row["transcript_id"]),
-            unit_id=str(row["unit_id"]),
-            turn_index=int(row["turn_index"]),
-            speaker=str(row["speaker"]),
-            text=str(row["text"]),
-            codes=frozenset(row["codes"]),
-            coder=str(row["coder"]),
-            previous_text=str(row["previous_text"]),
-            group=str(row["group"]),
-            origin="import",
-            vector=vectors[position],
-        )
-        for position, row in enumerate(frame.to_dict("records"))
-    ]
 
 
 def _decisions(

@@ -60,6 +60,28 @@ _COLUMNS = (
 )
 
 
+def new_exemplars(
+    frame: pd.DataFrame, vectors: npt.NDArray[np.float32], *, origin: Origin
+) -> list[NewExemplar]:
+    """A coded-units table and its embeddings as exemplars about to be stored."""
+    return [
+        NewExemplar(
+            transcript_id=str(row["transcript_id"]),
+            unit_id=str(row["unit_id"]),
+            turn_index=int(row["turn_index"]),
+            speaker=str(row["speaker"]),
+            text=str(row["text"]),
+            codes=frozenset(row["codes"]),
+            coder=str(row["coder"]),
+            previous_text=str(row["previous_text"]),
+            group=str(row["group"]),
+            origin=origin,
+            vector=vectors[position],
+        )
+        for position, row in enumerate(frame.to_dict("records"))
+    ]
+
+
 def coded_units(rows: Iterable[ExemplarRow]) -> pd.DataFrame:
     """Stored exemplars as a coded-units table (for the harness and the CSV export)."""
     return coded_frame(

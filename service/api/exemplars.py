@@ -25,7 +25,6 @@ from service.api.schemas import ExemplarBatch, ExemplarIn, ExemplarOut, Exemplar
 from service.api.state import ServiceState
 from service.problems import problem_responses
 from service.store_exemplars import (
-    NewExemplar,
     Origin,
     all_exemplars,
     coded_units,
@@ -33,6 +32,7 @@ from service.store_exemplars import (
     get_exemplar,
     insert_exemplars,
     list_exemplars,
+    new_exemplars,
 )
 from service.store_projects import bump_change_counter, current_codebook
 
@@ -56,22 +56,7 @@ def add_coded_frame(
         )
     _refuse_units_coded_twice(frame)
     vectors = state.embed_units(units_of_frame(frame))
-    new = [
-        NewExemplar(
-            transcript_id=str(row["transcript_id"]),
-            unit_id=str(row["unit_id"]),
-            turn_index=int(row["turn_index"]),
-            speaker=str(row["speaker"]),
-            text=str(row["text"]),
-            codes=frozenset(row["codes"]),
-            coder=str(row["coder"]),
-            previous_text=str(row["previous_text"]),
-            group=str(row["group"]),
-            origin=origin,
-            vector=vectors[position],
-        )
-        for position, row in enumerate(frame.to_dict("records"))
-    ]
+    new = new_exemplars(frame, vectors, origin=origin)
     with state.store.write() as transaction:
         connection = transaction.connection
         check_codes(frame, current_codebook(connection, project_id))
