@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models.context import context_turns_of
 from models.encoder import Embeddings, Encoder
 
 _SCHEMA = """
@@ -105,7 +106,7 @@ class CachedEncoder:
     @property
     def context_turns(self) -> int:
         """The wrapped encoder's (the cache is keyed by the full input, context included)."""
-        return int(getattr(self.encoder, "context_turns", 0))
+        return context_turns_of(self.encoder)
 
     def encode(self, texts: list[str]) -> Embeddings:
         known = self.cache.get_many(self.model_id, texts, self.dim)
