@@ -21,8 +21,8 @@ from eval.crossval import EvalData, dataset_hash
 from eval.methods import FoldPrediction
 from models.encoder import Embeddings
 from models.exemplars import Exemplars
-from models.finetune import TrainConfig, fine_tune, label_layout
-from models.project_model import load_base_model, training_inputs
+from models.finetune import TrainConfig
+from models.project_model import training_inputs, tune
 from models.suggesters import METHODS, make_suggester
 
 _KEPT_FOLDS = 32  # a learning curve (4 shares x k folds) reuses the full-share folds
@@ -74,17 +74,8 @@ def tuned_embeddings(
     rows = np.concatenate([train, test]).astype(np.intp)
     inputs = training_inputs(data.frame.iloc[rows])
     codes = data.code_sets
-    labels = np.array([[code in codes[i] for code in data.codebook.codable_ids] for i in train])
-    model = load_base_model()
-    tuned = fine_tune(
-        model[0].auto_model,
-        model.tokenizer,
-        inputs,
-        np.arange(len(train), dtype=np.intp),
-        labels,
-        [data.groups[i] for i in train],
-        label_layout(data.codebook, labels),
-        config,
+    _, tuned = tune(
+        inputs, [codes[i] for i in train], [data.groups[i] for i in train], data.codebook, config
     )
     _tuned[key] = (rows, tuned.embeddings)
     while len(_tuned) > _KEPT_FOLDS:

@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +36,7 @@ from models.encoder import (
     load_sentence_transformer,
     weights_sha256,
 )
-from models.finetune import TrainConfig, TrainResult, fine_tune, label_layout
+from models.finetune import FineTuned, TrainConfig, TrainResult, fine_tune, label_layout
 from models.model_card import CARD_FILE, ProjectModelCard
 
 CONTEXT_TURNS = 1
@@ -90,6 +90,35 @@ def load_base_model() -> Any:
     return load_sentence_transformer(folder, "cpu")
 
 
+def tune(
+    inputs: Sequence[str],
+    train_codes: Sequence[Collection[str]],
+    groups: Sequence[str],
+    codebook: Codebook,
+    config: TrainConfig,
+    progress: Progress = lambda _: None,
+) -> tuple[Any, FineTuned]:
+    """Fine-tune a fresh bundled MiniLM on the first ``len(train_codes)`` of ``inputs``.
+
+    The rest of ``inputs`` (a fold's test units) are only embedded by the tuned model. Returns
+    the tuned sentence-transformers model and the embeddings of every input.
+    """
+    labels = np.array([[code in codes for code in codebook.codable_ids] for codes in train_codes])
+    model = load_base_model()
+    tuned = fine_tune(
+        model[0].auto_model,
+        model.tokenizer,
+        inputs,
+        np.arange(len(train_codes), dtype=np.intp),
+        labels,
+        groups,
+        label_layout(codebook, labels),
+        config,
+        progress,
+    )
+    return model, tuned
+
+
 def train_project_model(
     frame: pd.DataFrame,
     codebook: Codebook,
@@ -105,22 +134,10 @@ def train_project_model(
         )
     if len(frame) < 2 or frame["group"].nunique() < 1:
         raise InputError(f"training needs at least 2 coded units, found {len(frame)}")
-    model = load_base_model()
     inputs = training_inputs(frame)
-    labels = np.array(
-        [[code in set(codes) for code in codebook.codable_ids] for codes in frame["codes"]]
-    )
     groups = [str(group) for group in frame["group"]]
-    tuned = fine_tune(
-        model[0].auto_model,
-        model.tokenizer,
-        inputs,
-        np.arange(len(inputs), dtype=np.intp),
-        labels,
-        groups,
-        label_layout(codebook, labels),
-        config,
-        progress,
+    model, tuned = tune(
+        inputs, [set(codes) for codes in frame["codes"]], groups, codebook, config, progress
     )
     model.max_seq_length = config.max_length
     trained_hash = training_hash(inputs, frame, codebook, config)
