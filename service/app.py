@@ -128,7 +128,9 @@ def open_service(
             store=store,
             encoder=chosen,
             indexes=indexes,
-            engine=SuggestionEngine(store, indexes, chosen),
+            engine=SuggestionEngine(
+                store, indexes, chosen, background_fit_from=settings.background_fit_from
+            ),
             metrics=metrics,
         )
         _open_projects(state)

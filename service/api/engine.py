@@ -11,6 +11,14 @@ so once a project is past :data:`CALIBRATE_ALWAYS_BELOW` exemplars, a refit afte
 calibrated thresholds and only rebuilds the scorer and evidence index (~0.1 s at 10,000). The
 new exemplars vote and show as evidence immediately; thresholds catch up at the next full fit.
 
+The linear head (and the blend, which contains it) refits by logistic regression per code:
+tens of seconds on a large codebook at 10,000 exemplars. Once a project has
+``background_fit_from`` exemplars, a change no longer makes the request wait: the suggestion is
+answered from the previous fit, marked ``refitting``, while one refit per project and method
+runs in a background thread and replaces it when done. Scores and evidence of an answer always
+come from the same fit, so the evidence shown is still what the scorer learned from. A first
+fit, a codebook change, and the k-NN and prototype methods (fast to refit) stay synchronous.
+
 A project without exemplars gets the cold start: the prototype method fitted on its codebook's
 definitions and examples, whatever method was asked for. Evidence from the codebook carries
 negative exemplar ids, so a coder can tell it from a human coding.
@@ -20,7 +28,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +50,8 @@ CALIBRATE_ALWAYS_BELOW = 2_000
 RECALIBRATE_AFTER_SHARE = 0.1
 _FITS_KEPT_PER_PROJECT = 4
 _USES_K = frozenset({"knn", "blend"})
+_SLOW_FITS = frozenset({"linear", "blend"})
+_log = logging.getLogger("intercoder.service.engine")
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,8 @@ class Fitted:
     calibrated_count: int
     """Exemplars at the last full calibration, to tell when thresholds are due again."""
     cold_start: bool
+    refitting: bool = False
+    """A newer fit is running in the background; this one answers meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -65,26 +79,38 @@ class _Snapshot:
 class SuggestionEngine:
     """Hands out fitted suggesters; fits at most one at a time per project."""
 
-    def __init__(self, store: Store, indexes: ProjectIndexes, encoder: Encoder) -> None:
+    def __init__(
+        self,
+        store: Store,
+        indexes: ProjectIndexes,
+        encoder: Encoder,
+        *,
+        background_fit_from: int = CALIBRATE_ALWAYS_BELOW,
+    ) -> None:
         self.store = store
         self.indexes = indexes
         self.encoder = encoder
+        self.background_fit_from = background_fit_from
         self._fits: dict[str, dict[tuple[str, int], Fitted]] = {}
         self._locks: dict[str, threading.Lock] = {}
+        self._refits: dict[tuple[str, str, int], threading.Thread] = {}
         self._guard = threading.Lock()
 
     def fitted(self, project_id: str, method: str, k: int) -> Fitted:
-        """The suggester for this method and k, fitted on the project as it is now."""
+        """The suggester for this method and k, fitted on the project as it is now, or, for a
+        slow method on a large project, the previous fit while the new one runs."""
         key = (method, k if method in _USES_K else 0)
         with self._project_lock(project_id):
             cached = self._fits.get(project_id, {}).get(key)
             if cached is not None and self._still_current(project_id, cached):
                 return cached
-            fitted = self._fit(self._snapshot(project_id), method, k, cached)
-            kept = self._fits.setdefault(project_id, {})
-            kept[key] = fitted
-            while len(kept) > _FITS_KEPT_PER_PROJECT:
-                kept.pop(next(iter(kept)))
+            snapshot = self._snapshot(project_id)
+            if self._fits_in_background(method, cached, snapshot):
+                assert cached is not None
+                self._start_refit(project_id, key, snapshot, cached)
+                return dataclasses.replace(cached, refitting=True)
+            fitted = self._fit(snapshot, method, k, cached)
+            self._keep(project_id, key, fitted)
             return fitted
 
     def forget(self, project_id: str) -> None:
@@ -92,7 +118,77 @@ class SuggestionEngine:
             self._fits.pop(project_id, None)
             self._locks.pop(project_id, None)
 
+    def wait_for_refits(self, timeout: float | None = None) -> bool:
+        """Wait for the background refits running now; False if one is still running."""
+        with self._guard:
+            running = list(self._refits.values())
+        for thread in running:
+            thread.join(timeout)
+        return not any(thread.is_alive() for thread in running)
+
     # ----- internals -----------------------------------------------------------------------
+
+    def _keep(self, project_id: str, key: tuple[str, int], fitted: Fitted) -> None:
+        kept = self._fits.setdefault(project_id, {})
+        kept[key] = fitted
+        while len(kept) > _FITS_KEPT_PER_PROJECT:
+            kept.pop(next(iter(kept)))
+
+    def _fits_in_background(self, method: str, cached: Fitted | None, snapshot: _Snapshot) -> bool:
+        return (
+            method in _SLOW_FITS
+            and cached is not None
+            and not cached.cold_start
+            and snapshot.exemplars is not None
+            and cached.codebook_version == snapshot.codebook.version
+            and len(snapshot.exemplars) >= self.background_fit_from
+        )
+
+    def _start_refit(
+        self, project_id: str, key: tuple[str, int], snapshot: _Snapshot, previous: Fitted
+    ) -> None:
+        """One background refit per project and method; a later change waits for the next."""
+        name = (project_id, *key)
+        with self._guard:
+            if name in self._refits:
+                return
+            thread = threading.Thread(
+                target=self._refit,
+                args=(project_id, key, snapshot, previous),
+                name=f"refit-{project_id}-{key[0]}",
+                daemon=True,
+            )
+            self._refits[name] = thread
+        thread.start()
+
+    def _refit(
+        self, project_id: str, key: tuple[str, int], snapshot: _Snapshot, previous: Fitted
+    ) -> None:
+        started = time.perf_counter()
+        try:
+            fitted = self._fit(snapshot, key[0], key[1], previous)
+            _log.info(
+                "background refit of project %s (%s) on %d exemplars took %.1f s",
+                project_id,
+                key[0],
+                fitted.exemplar_count,
+                time.perf_counter() - started,
+            )
+        except Exception:
+            _log.exception("background refit of project %s (%s) failed", project_id, key[0])
+            fitted = None
+        with self._project_lock(project_id):
+            kept = self._fits.get(project_id)
+            current = None if kept is None else kept.get(key)
+            # A project forgotten meanwhile stays forgotten; a newer synchronous fit stays.
+            if (
+                fitted is not None
+                and current is not None
+                and current.change_counter < fitted.change_counter
+            ):
+                self._keep(project_id, key, fitted)
+        with self._guard:
+            self._refits.pop((project_id, *key), None)
 
     def _project_lock(self, project_id: str) -> threading.Lock:
         with self._guard:

@@ -143,6 +143,10 @@ class SuggestionsOut(BaseModel):
     codebook_version: str
     cold_start: bool = Field(description="no exemplars yet: suggested from the codebook alone")
     exemplar_count: int = Field(description="exemplars the suggester was fitted on")
+    refitting: bool = Field(
+        description="the project changed and a new fit runs in the background; these "
+        "suggestions come from the previous fit, on exemplar_count exemplars"
+    )
     units: list[UnitSuggestions]
 
 

@@ -139,6 +139,7 @@ def suggest_units(
         codebook_version=fitted.codebook_version,
         cold_start=fitted.cold_start,
         exemplar_count=fitted.exemplar_count,
+        refitting=fitted.refitting,
         units=[_unit_out(unit, result, agent) for unit, result in zip(units, results, strict=True)],
     )
 
