@@ -20,6 +20,7 @@ from codebook.errors import CodebookError
 from codebook.loader import SHIPPED_CODEBOOKS, load_codebook
 from codebook.model import Codebook
 from service.cli_evaluate import evaluate
+from service.cli_keys import keys_app
 from service.cli_refi import export, import_file
 from service.cli_serve import serve
 from service.cli_suggest import suggest
@@ -42,6 +43,7 @@ transcript_app = typer.Typer(
 )
 app.add_typer(codebook_app, name="codebook")
 app.add_typer(transcript_app, name="transcript")
+app.add_typer(keys_app, name="keys")
 app.command("suggest")(suggest)
 app.command("evaluate")(evaluate)
 app.command("serve")(serve)

@@ -33,10 +33,25 @@ def find_key(connection: sqlite3.Connection, key_sha256: str) -> KeyRow | None:
         "SELECT id, project_id, label, created_at FROM api_keys WHERE key_sha256 = ?",
         (key_sha256,),
     ).fetchone()
-    if row is None:
-        return None
-    return KeyRow(int(row[0]), None if row[1] is None else str(row[1]), str(row[2]), str(row[3]))
+    return None if row is None else _key(row)
 
 
 def key_count(connection: sqlite3.Connection) -> int:
     return int(connection.execute("SELECT COUNT(*) FROM api_keys").fetchone()[0])
+
+
+def list_keys(connection: sqlite3.Connection) -> list[KeyRow]:
+    rows = connection.execute(
+        "SELECT id, project_id, label, created_at FROM api_keys ORDER BY id"
+    ).fetchall()
+    return [_key(row) for row in rows]
+
+
+def delete_key(connection: sqlite3.Connection, key_id: int) -> bool:
+    """Remove a key; False when there is no key with this id."""
+    return connection.execute("DELETE FROM api_keys WHERE id = ?", (key_id,)).rowcount > 0
+
+
+def _key(row: tuple[object, ...]) -> KeyRow:
+    project = None if row[1] is None else str(row[1])
+    return KeyRow(int(str(row[0])), project, str(row[2]), str(row[3]))

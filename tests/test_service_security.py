@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -73,15 +76,22 @@ def test_keys_are_stored_hashed_and_printed_once(tmp_path: Path) -> None:
     assert "no project 'nope'" in refused.output
 
 
-def test_keys_open_only_their_project(tmp_path: Path) -> None:
+@contextmanager
+def _as_admin(tmp_path: Path) -> Iterator[tuple[httpx.Client, str]]:
+    """A service that requires keys, and a client holding a new admin key (also yielded)."""
     settings = service_settings(tmp_path / "data", require_api_keys=True)
     store = Store(settings.database_path)
     admin, _ = create_key(store, None, "admin")
     store.close()
     with running_service(settings, headers={"Authorization": f"Bearer {admin}"}) as client:
+        yield client, admin
+
+
+def test_keys_open_only_their_project(tmp_path: Path) -> None:
+    with _as_admin(tmp_path) as (client, _):
         create_project(client, "a")
         create_project(client, "b")
-        store = Store(settings.database_path)
+        store = Store(service_settings(tmp_path / "data").database_path)
         key_a, _ = create_key(store, "a", "coder of a")
         store.close()
 
@@ -145,3 +155,37 @@ def test_the_service_makes_no_outbound_connection(
     assert targets
     hosts = {address[0] for address in targets if isinstance(address, tuple)}
     assert hosts <= {"127.0.0.1"}, hosts
+
+
+def test_keys_are_listed_without_secrets_and_a_revoked_key_is_refused_at_once(
+    tmp_path: Path,
+) -> None:
+    from service.cli import app
+
+    with _as_admin(tmp_path) as (client, admin):
+        create_project(client, "a")
+        created = runner.invoke(app, ["serve", "--create-key", "--project", "a", "--label", "ana"])
+        assert created.exit_code == 0, created.output
+        key_a = created.stdout.strip().splitlines()[-1]
+        as_a = {"Authorization": f"Bearer {key_a}"}
+        assert client.get("/v1/projects/a", headers=as_a).status_code == 200
+
+        listed = runner.invoke(app, ["keys", "list"])
+        assert listed.exit_code == 0, listed.output
+        rows = [line.split("\t") for line in listed.stdout.strip().splitlines()]
+        assert rows[0] == ["id", "project", "label", "created"]
+        assert [row[1:3] for row in rows[1:]] == [["*", "admin"], ["a", "ana"]]
+        assert key_a not in listed.output
+        assert admin not in listed.output
+
+        revoked = runner.invoke(app, ["keys", "revoke", rows[2][0]])
+        assert revoked.exit_code == 0, revoked.output
+        refused = client.get("/v1/projects/a", headers=as_a)
+        assert refused.status_code == 401
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert client.get("/v1/projects/a").status_code == 200  # the admin key still works
+
+    unknown = runner.invoke(app, ["keys", "revoke", "999"])
+    assert unknown.exit_code == 2
+    assert "no API key with id 999" in unknown.output
+    assert len(runner.invoke(app, ["keys", "list"]).stdout.strip().splitlines()) == 2
