@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,6 +45,9 @@ from eval.scoring import (
 )
 from eval.versions import intercoder_version, package_versions
 
+if TYPE_CHECKING:
+    from models.finetune import TrainConfig
+
 Progress = Callable[[str], None]
 LEARNING_SHARES = (0.1, 0.25, 0.5, 1.0)
 
@@ -57,6 +61,7 @@ class EvalOptions:
     grouping: str = "transcript"
     subsample_note: str | None = None
     notes: tuple[str, ...] = field(default=())
+    train_config: TrainConfig | None = None  # the tuned methods' fine-tuning; None: defaults
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,8 @@ def evaluate(
     curve = None
     if options.learning_method is not None:
         progress(f"learning curve ({options.learning_method})")
-        curve = learning_curve(data, method_by_name(options.learning_method), folds, options, kind)
+        curve_method = method_by_name(options.learning_method, options.train_config)
+        curve = learning_curve(data, curve_method, folds, options, kind)
     return Report(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         intercoder_version=intercoder_version(),

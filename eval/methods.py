@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,6 +19,9 @@ from codebook.errors import UnknownNameError
 from eval.crossval import EvalData
 from models.exemplars import Exemplars
 from models.suggesters import METHODS, make_suggester
+
+if TYPE_CHECKING:
+    from models.finetune import TrainConfig  # imports torch: only for the tuned methods
 
 _CHUNK = 2_000  # rows of the dense test x train similarity block held at once
 
@@ -169,7 +172,8 @@ TUNED_METHODS = ("tuned", "tuned-knn", "tuned-blend")
 ALL_METHODS = (*TUNED_METHODS, *METHODS, *FUSED_METHODS, *BASELINES)
 
 
-def method_by_name(name: str) -> EvalMethod:
+def method_by_name(name: str, train_config: TrainConfig | None = None) -> EvalMethod:
+    """The method called ``name``; ``train_config`` sets how the tuned methods fine-tune."""
     if name in METHODS:
         return SuggesterMethod(name)
     if name in BASELINES:
@@ -179,5 +183,6 @@ def method_by_name(name: str) -> EvalMethod:
     if name in TUNED_METHODS:
         from eval.tuned import TunedMethod  # torch training code, loaded only when asked for
 
-        return TunedMethod("linear" if name == "tuned" else name.removeprefix("tuned-"))
+        head = "linear" if name == "tuned" else name.removeprefix("tuned-")
+        return TunedMethod(head, train_config)
     raise UnknownNameError(f"unknown method {name!r}; expected one of: {', '.join(ALL_METHODS)}")

@@ -52,6 +52,15 @@ def train(
     shared_dir: Annotated[
         Path | None, typer.Option(help="The shared/ folder with the public datasets.")
     ] = None,
+    trained_layers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=6,
+            help="How many top layers of MiniLM's 6 to fine-tune (default 2); more train "
+            "more slowly.",
+        ),
+    ] = None,
 ) -> None:
     """Fine-tune MiniLM on coded units, each read with its speaker and the unit before it.
 
@@ -86,6 +95,8 @@ def train(
         err=True,
     )
     config = dataclasses.replace(TrainConfig(), seed=seed)
+    if trained_layers is not None:
+        config = dataclasses.replace(config, trained_layers=trained_layers)
     trained = train_project_model(
         frame, book, config, progress=lambda line: typer.echo(line, err=True)
     )

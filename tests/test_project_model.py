@@ -3,6 +3,7 @@ its weights checked, reading units with the context it was trained with; `interc
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -174,3 +175,29 @@ def test_cli_train_on_a_stored_project(tmp_path: Path, monkeypatch: pytest.Monke
         assert "either --data" in both.output
     finally:
         get_settings.cache_clear()
+
+
+def test_cli_train_and_evaluate_take_the_number_of_trained_layers(tmp_path: Path) -> None:
+    coded = tmp_path / "coded.csv"
+    write_coded_csv(_frame(), coded)
+    common = ["--data", str(coded), "--codebook", "annomi-client", "--trained-layers", "1"]
+    trained = CliRunner().invoke(app, ["train", *common, "--out", str(tmp_path / "models")])
+    assert trained.exit_code == 0, trained.output
+    (folder,) = (tmp_path / "models").glob("intercoder-tuned-*")
+    assert read_card(folder).train_config["trained_layers"] == 1
+
+    out = tmp_path / "report"
+    evaluated = CliRunner().invoke(
+        app,
+        [
+            *("evaluate", *common, "--method", "tuned", "--folds", "3", "--no-learning-curve"),
+            "--out",
+            str(out),
+        ],
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [result["method"] for result in report["methods"]] == ["tuned"]
+    assert "tuned methods fine-tuned the top 1 of MiniLM's 6 layers" in report["notes"]
+    too_many = CliRunner().invoke(app, ["train", *common[:4], "--trained-layers", "7"])
+    assert too_many.exit_code == 2
