@@ -129,7 +129,7 @@ def open_service(
             encoder=chosen,
             indexes=indexes,
             engine=SuggestionEngine(
-                store, indexes, chosen, background_fit_from=settings.background_fit_from
+                store, indexes, chosen, background_fit_seconds=settings.background_fit_seconds
             ),
             metrics=metrics,
         )

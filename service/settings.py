@@ -52,10 +52,10 @@ class Settings(BaseSettings):
     index_save_seconds: float = Field(default=30.0, gt=0)
     """How often changed project indexes are saved; the database is the truth in between."""
 
-    background_fit_from: int = Field(default=2_000, ge=1)
-    """From this many exemplars on, the linear and blend methods refit in the background after
-    a change; suggestions are answered from the previous fit meanwhile (``refitting`` in the
-    response). Below it, and for knn and prototype, every change refits before answering."""
+    background_fit_seconds: float = Field(default=1.0, ge=0.0)
+    """A method whose last fit on a project took longer than this refits in the background
+    after a change; suggestions are answered from the previous fit meanwhile (``refitting`` in
+    the response). Quicker fits refit before answering, so a new coding counts at once."""
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

@@ -1,5 +1,5 @@
-"""Slow heads refit in the background on large projects: the previous fit answers meanwhile,
-marked `refitting`, with its own evidence; the new fit replaces it when done."""
+"""Slow refits run in the background: the previous fit answers meanwhile, marked
+`refitting`, with its own evidence; the new fit replaces it when done. Quick ones refit first."""
 
 from __future__ import annotations
 
@@ -48,16 +48,16 @@ def _until_refitted(client: httpx.Client, method: str, count: int) -> dict[str, 
 
 
 def test_a_change_is_answered_by_the_previous_fit_until_the_refit_lands(tmp_path: Path) -> None:
-    settings = service_settings(tmp_path, background_fit_from=1)
+    settings = service_settings(tmp_path, background_fit_seconds=0.0)
     with running_service(settings) as client:
         create_project(client)
         add_exemplars(client, "p1", CODED_ROWS)
-        for method in ("linear", "blend"):
+        for method in ("linear", "blend", "knn"):
             first = _suggest(client, method)
             assert (first["exemplar_count"], first["refitting"]) == (len(CODED_ROWS), False)
         new_row = {"transcript_id": "t9", "text": QUERY, "codes": ["T.1"]}
         new_id = add_exemplars(client, "p1", [new_row])["ids"][0]
-        for method in ("linear", "blend"):
+        for method in ("linear", "blend", "knn"):
             stale = _suggest(client, method)
             assert stale["refitting"] is True
             assert stale["exemplar_count"] == len(CODED_ROWS)
@@ -67,8 +67,8 @@ def test_a_change_is_answered_by_the_previous_fit_until_the_refit_lands(tmp_path
             assert new_id in _evidence_ids(fresh)
 
 
-def test_fast_methods_and_small_projects_refit_before_answering(tmp_path: Path) -> None:
-    settings = service_settings(tmp_path, background_fit_from=len(CODED_ROWS) + 5)
+def test_quick_fits_refit_before_answering(tmp_path: Path) -> None:
+    settings = service_settings(tmp_path, background_fit_seconds=1e9)
     with running_service(settings) as client:
         create_project(client)
         add_exemplars(client, "p1", CODED_ROWS)
@@ -81,7 +81,7 @@ def test_fast_methods_and_small_projects_refit_before_answering(tmp_path: Path) 
 
 
 def test_a_codebook_change_refits_before_answering(tmp_path: Path) -> None:
-    settings = service_settings(tmp_path, background_fit_from=1)
+    settings = service_settings(tmp_path, background_fit_seconds=0.0)
     with running_service(settings) as client:
         create_project(client)
         add_exemplars(client, "p1", CODED_ROWS)

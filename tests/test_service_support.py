@@ -75,8 +75,12 @@ TRANSCRIPT_TXT = (
 
 
 def service_settings(data_dir: Path, **overrides: Any) -> Settings:
-    """Settings for a test service: this data_dir, quick index saves, the rest as given."""
-    return Settings(data_dir=data_dir, index_save_seconds=0.5, **overrides)
+    """Settings for a test service: this data_dir, quick index saves, the rest as given.
+
+    Every refit runs before answering unless a test asks otherwise, so that a loaded machine
+    (a fit over ``background_fit_seconds``) cannot turn "counts at once" into "counts soon"."""
+    defaults: dict[str, Any] = {"index_save_seconds": 0.5, "background_fit_seconds": 1e9}
+    return Settings(data_dir=data_dir, **{**defaults, **overrides})
 
 
 def _bound_socket() -> socket.socket:
@@ -164,6 +168,7 @@ class ServerProcess:
             "INTERCODER_DATA_DIR": str(self.data_dir),
             "INTERCODER_TEST_ENCODER": "hashing",
             "INTERCODER_INDEX_SAVE_SECONDS": "0.3",
+            "INTERCODER_BACKGROUND_FIT_SECONDS": "1e9",
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(

@@ -11,13 +11,14 @@ so once a project is past :data:`CALIBRATE_ALWAYS_BELOW` exemplars, a refit afte
 calibrated thresholds and only rebuilds the scorer and evidence index (~0.1 s at 10,000). The
 new exemplars vote and show as evidence immediately; thresholds catch up at the next full fit.
 
-The linear head (and the blend, which contains it) refits by logistic regression per code:
-tens of seconds on a large codebook at 10,000 exemplars. Once a project has
-``background_fit_from`` exemplars, a change no longer makes the request wait: the suggestion is
+Some refits are slow: the linear head (and the blend, which contains it) fits a logistic
+regression per code, seconds for a 75-code codebook at a few hundred exemplars and about a
+minute at 10,000 (``eval/bench_fit.py``). So when a method's previous fit took longer than
+``background_fit_seconds``, a change no longer makes the request wait: the suggestion is
 answered from the previous fit, marked ``refitting``, while one refit per project and method
 runs in a background thread and replaces it when done. Scores and evidence of an answer always
-come from the same fit, so the evidence shown is still what the scorer learned from. A first
-fit, a codebook change, and the k-NN and prototype methods (fast to refit) stay synchronous.
+come from the same fit, so the evidence shown is still what the scorer learned from. Quick
+refits (k-NN, small codebooks), a first fit and a codebook change stay synchronous.
 
 A project without exemplars gets the cold start: the prototype method fitted on its codebook's
 definitions and examples, whatever method was asked for. Evidence from the codebook carries
@@ -50,7 +51,6 @@ CALIBRATE_ALWAYS_BELOW = 2_000
 RECALIBRATE_AFTER_SHARE = 0.1
 _FITS_KEPT_PER_PROJECT = 4
 _USES_K = frozenset({"knn", "blend"})
-_SLOW_FITS = frozenset({"linear", "blend"})
 _log = logging.getLogger("intercoder.service.engine")
 
 
@@ -65,6 +65,9 @@ class Fitted:
     calibrated_count: int
     """Exemplars at the last full calibration, to tell when thresholds are due again."""
     cold_start: bool
+    seconds: float = 0.0
+    """How long this fit took; a longer one than ``background_fit_seconds`` refits in the
+    background next time."""
     refitting: bool = False
     """A newer fit is running in the background; this one answers meanwhile."""
 
@@ -85,12 +88,12 @@ class SuggestionEngine:
         indexes: ProjectIndexes,
         encoder: Encoder,
         *,
-        background_fit_from: int = CALIBRATE_ALWAYS_BELOW,
+        background_fit_seconds: float = 1.0,
     ) -> None:
         self.store = store
         self.indexes = indexes
         self.encoder = encoder
-        self.background_fit_from = background_fit_from
+        self.background_fit_seconds = background_fit_seconds
         self._fits: dict[str, dict[tuple[str, int], Fitted]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._refits: dict[tuple[str, str, int], threading.Thread] = {}
@@ -105,7 +108,7 @@ class SuggestionEngine:
             if cached is not None and self._still_current(project_id, cached):
                 return cached
             snapshot = self._snapshot(project_id)
-            if self._fits_in_background(method, cached, snapshot):
+            if self._fits_in_background(cached, snapshot):
                 assert cached is not None
                 self._start_refit(project_id, key, snapshot, cached)
                 return dataclasses.replace(cached, refitting=True)
@@ -134,14 +137,13 @@ class SuggestionEngine:
         while len(kept) > _FITS_KEPT_PER_PROJECT:
             kept.pop(next(iter(kept)))
 
-    def _fits_in_background(self, method: str, cached: Fitted | None, snapshot: _Snapshot) -> bool:
+    def _fits_in_background(self, cached: Fitted | None, snapshot: _Snapshot) -> bool:
         return (
-            method in _SLOW_FITS
-            and cached is not None
+            cached is not None
             and not cached.cold_start
             and snapshot.exemplars is not None
             and cached.codebook_version == snapshot.codebook.version
-            and len(snapshot.exemplars) >= self.background_fit_from
+            and cached.seconds > self.background_fit_seconds
         )
 
     def _start_refit(
@@ -164,7 +166,6 @@ class SuggestionEngine:
     def _refit(
         self, project_id: str, key: tuple[str, int], snapshot: _Snapshot, previous: Fitted
     ) -> None:
-        started = time.perf_counter()
         try:
             fitted = self._fit(snapshot, key[0], key[1], previous)
             _log.info(
@@ -172,7 +173,7 @@ class SuggestionEngine:
                 project_id,
                 key[0],
                 fitted.exemplar_count,
-                time.perf_counter() - started,
+                fitted.seconds,
             )
         except Exception:
             _log.exception("background refit of project %s (%s) failed", project_id, key[0])
@@ -220,6 +221,11 @@ class SuggestionEngine:
         return _Snapshot(codebook, project.change_counter, exemplars)
 
     def _fit(self, snapshot: _Snapshot, method: str, k: int, previous: Fitted | None) -> Fitted:
+        started = time.perf_counter()
+        fitted = self._fit_now(snapshot, method, k, previous)
+        return dataclasses.replace(fitted, seconds=time.perf_counter() - started)
+
+    def _fit_now(self, snapshot: _Snapshot, method: str, k: int, previous: Fitted | None) -> Fitted:
         codebook = snapshot.codebook
         if snapshot.exemplars is None:
             cold = make_suggester("prototype").fit(self._codebook_texts(codebook), codebook)
