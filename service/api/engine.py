@@ -100,8 +100,8 @@ class SuggestionEngine:
         self._guard = threading.Lock()
 
     def fitted(self, project_id: str, method: str, k: int) -> Fitted:
-        """The suggester for this method and k, fitted on the project as it is now, or, for a
-        slow method on a large project, the previous fit while the new one runs."""
+        """The suggester for this method and k, fitted on the project as it is now, or, when
+        its last fit was slow, that fit while the new one runs in the background."""
         key = (method, k if method in _USES_K else 0)
         with self._project_lock(project_id):
             cached = self._fits.get(project_id, {}).get(key)
