@@ -190,7 +190,7 @@ def test_cli_train_and_evaluate_take_the_number_of_trained_layers(tmp_path: Path
     evaluated = CliRunner().invoke(
         app,
         [
-            *("evaluate", *common, "--method", "tuned", "--folds", "3", "--no-learning-curve"),
+            *("evaluate", *common, "--method", "tuned", "--folds", "2", "--no-learning-curve"),
             "--out",
             str(out),
         ],
