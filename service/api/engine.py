@@ -105,8 +105,14 @@ class SuggestionEngine:
         key = (method, k if method in _USES_K else 0)
         with self._project_lock(project_id):
             cached = self._fits.get(project_id, {}).get(key)
-            if cached is not None and self._still_current(project_id, cached):
-                return cached
+            if cached is not None and self._codebook_version(project_id) == cached.codebook_version:
+                live = self.indexes.get(project_id)
+                if live.counter == cached.change_counter:
+                    return cached
+                # The running refit will bring this change too (or the next one will): no need
+                # to read the whole project again, with writes paused, on every request.
+                if self._refit_running(project_id, key) and len(live.index):
+                    return dataclasses.replace(cached, refitting=True)
             snapshot = self._snapshot(project_id)
             if self._fits_in_background(cached, snapshot):
                 assert cached is not None
@@ -120,14 +126,6 @@ class SuggestionEngine:
         with self._guard:
             self._fits.pop(project_id, None)
             self._locks.pop(project_id, None)
-
-    def wait_for_refits(self, timeout: float | None = None) -> bool:
-        """Wait for the background refits running now; False if one is still running."""
-        with self._guard:
-            running = list(self._refits.values())
-        for thread in running:
-            thread.join(timeout)
-        return not any(thread.is_alive() for thread in running)
 
     # ----- internals -----------------------------------------------------------------------
 
@@ -195,11 +193,13 @@ class SuggestionEngine:
         with self._guard:
             return self._locks.setdefault(project_id, threading.Lock())
 
-    def _still_current(self, project_id: str, fitted: Fitted) -> bool:
+    def _codebook_version(self, project_id: str) -> str:
         with self.store.read() as connection:
-            version = current_codebook_version(connection, project_id)
-        counter = self.indexes.get(project_id).counter
-        return counter == fitted.change_counter and version == fitted.codebook_version
+            return current_codebook_version(connection, project_id)
+
+    def _refit_running(self, project_id: str, key: tuple[str, int]) -> bool:
+        with self._guard:
+            return (project_id, *key) in self._refits
 
     def _snapshot(self, project_id: str) -> _Snapshot:
         with self.store.writes_paused() as connection:
