@@ -73,7 +73,7 @@ def train(
     from eval.inputs import load_eval_input
     from models.finetune import TrainConfig
     from models.project_model import save_project_model, train_project_model
-    from service.cli_evaluate import subsample_transcripts
+    from service.cli_evaluate import subsample_transcripts, tuning_config
     from service.settings import get_settings
 
     if (data is None) == (project is None):
@@ -94,9 +94,7 @@ def train(
         f"({book.name}, {len(book.codable_ids)} codes)",
         err=True,
     )
-    config = dataclasses.replace(TrainConfig(), seed=seed)
-    if trained_layers is not None:
-        config = dataclasses.replace(config, trained_layers=trained_layers)
+    config = dataclasses.replace(tuning_config(trained_layers) or TrainConfig(), seed=seed)
     trained = train_project_model(
         frame, book, config, progress=lambda line: typer.echo(line, err=True)
     )
