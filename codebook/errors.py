@@ -1,32 +1,37 @@
-"""Every error intercoder raises on purpose, in one tree.
+"""Every error intercoder raises on purpose, in one tree; each layer owns its branch.
 
 ::
 
-    IntercoderError                 base; never raised itself
+    IntercoderError                 base; never raised itself              (codebook.errors)
     +-- InputError                  the user's input is wrong; HTTP 4xx, CLI exit 2
     |   +-- CodebookError           a codebook file or object fails validation (all problems listed)
     |   +-- TranscriptError         a transcript cannot be read or split
     |   +-- RefiFileError           a REFI-QDA file (.qdc, .qdpx) is broken, hostile or unsupported
     |   +-- CodedDataError          coded data is malformed or uses codes the codebook lacks
-    |   +-- UnknownNameError        a shipped codebook or dataset name that does not exist
-    |   +-- NotFoundError           a project, exemplar, transcript... named by a request is absent
-    |   +-- ConflictError           the request clashes with what is stored (an id already taken)
-    |   +-- PayloadTooLargeError    a request body over the service's size limit
-    |   +-- BatchTooLargeError      more sentences or exemplars in one request than allowed
-    +-- AuthError                   the service got no API key, or one it does not know
-    |   +-- ForbiddenError          a known API key that does not cover this project or operation
-    +-- ConfigurationError          settings that cannot work (a public bind without API keys)
-    +-- StoreError                  the service's database cannot be used (e.g. a newer schema)
+    |   +-- UnknownNameError        a shipped codebook, dataset or method name that does not exist
+    |   +-- NotFoundError           a project, exemplar, transcript... is absent (service.errors)
+    |   +-- ConflictError           the request clashes with what is stored   (service.errors)
+    |   +-- PayloadTooLargeError    a request body over the size limit         (service.errors)
+    |   +-- BatchTooLargeError      more sentences or exemplars than allowed   (service.errors)
     +-- DatasetUnavailableError     a bundled dataset (../shared) or spaCy pipeline is not installed
-    +-- ModelIntegrityError         a model folder is missing or its weights fail the sha256 check
-    +-- NotFittedError              a suggester was asked to suggest before ``fit``
-    +-- IndexMismatchError          a saved exemplar index was built with another model
-    +-- IndexFileError              a saved exemplar index file is missing, corrupt or mismatched
+    +-- ModelIntegrityError         a model folder is missing or fails the sha256 (models.errors)
+    +-- NotFittedError              a suggester or coder used before ``fit``    (models.errors)
+    +-- IndexMismatchError          a saved exemplar index built with another model (models.errors)
+    +-- IndexFileError              a saved index file is missing, corrupt or mismatched
+    |                                                                          (models.errors)
+    +-- AuthError                   no API key, or one the service does not know (service.errors)
+    |   +-- ForbiddenError          a known key that does not cover this project or operation
+    +-- ConfigurationError          settings that cannot work (a public bind without API keys)
+    |                                                                          (service.errors)
+    +-- StoreError                  the service's database cannot be used       (service.errors)
 
-An error's message says what was expected, what was found and how to fix it, so the CLI can print
-it as one line and the service can put it in a problem response unchanged. Errors that collect
-several problems (``CodebookError``, ``CodedDataError``) also carry them as ``problems``. The
-service maps every class here to an HTTP status in one table (``service.problems``).
+A layer defines only its own errors and never imports upward: ``codebook`` the base and the
+input errors, ``models`` the model and index errors, ``service`` the store's, the API's and
+the settings'. An error's message says what was expected, what was found and how to fix it, so
+the CLI can print it as one line and the service can put it in a problem response unchanged.
+Errors that collect several problems (``CodebookError``, ``CodedDataError``) also carry them as
+``problems``. The service maps every class to an HTTP status in one table
+(``service.api.problems``), and a test fails when a class is missing from it.
 """
 
 from __future__ import annotations
@@ -91,57 +96,5 @@ class UnknownNameError(InputError):
     """A name (shipped codebook, dataset, method) that is not one of the known ones."""
 
 
-class NotFoundError(InputError):
-    """A project, exemplar, transcript or codebook version the request names does not exist."""
-
-
-class ConflictError(InputError):
-    """The request clashes with what is stored: an id already taken, a unit already coded."""
-
-
-class PayloadTooLargeError(InputError):
-    """A request body is larger than the service accepts (``max_request_bytes``)."""
-
-
-class BatchTooLargeError(InputError):
-    """One request carries more sentences or exemplars than the service handles at once."""
-
-
-class AuthError(IntercoderError):
-    """The service needs an API key and got none, or one it does not know."""
-
-
-class ForbiddenError(AuthError):
-    """A known API key that does not cover this project or this operation."""
-
-
-class ConfigurationError(IntercoderError):
-    """Settings that cannot work, such as a non-loopback address with no API key to guard it."""
-
-
-class StoreError(IntercoderError):
-    """The service's database cannot be used: written by a newer intercoder, or unreadable."""
-
-
 class DatasetUnavailableError(IntercoderError):
     """A dataset or pipeline exists by name but is not installed or not found on this machine."""
-
-
-class ModelIntegrityError(IntercoderError):
-    """A model folder is missing, incomplete, or its weights do not have the expected sha256."""
-
-
-class NotFittedError(IntercoderError):
-    """A suggester (or coder) was used before ``fit``; the message says what to call."""
-
-
-class IndexMismatchError(IntercoderError):
-    """A saved index was built with another embedding model (or dimension) than the caller's.
-
-    Its vectors are not comparable with the caller's embeddings, so the only fix is to rebuild
-    the index with the current model.
-    """
-
-
-class IndexFileError(IntercoderError):
-    """A saved index file is missing, unreadable, corrupt, or does not match its companion file."""

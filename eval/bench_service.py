@@ -11,7 +11,7 @@ sentences; 20 codes, knn), the same run measures, alternating so machine noise h
   suggesting of the same sentences.
 
 Every query sentence is new to both embedding caches, so both sides run the model. The service
-runs as ``python -m service.cli_serve`` in a subprocess with the bundled model, on the same two
+runs as ``python -m service.cli.serve`` in a subprocess with the bundled model, on the same two
 cores as this script; the benchmark talks to it over HTTP only (eval never imports service).
 
 Run: ``.venv/bin/python -m eval.bench_service [--exemplars 10000] [--batch 1000]``.
@@ -76,7 +76,7 @@ class Server:
         env = {**os.environ, "INTERCODER_DATA_DIR": str(data_dir), "INTERCODER_LOG_LEVEL": "error"}
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli_serve", "--port", str(port)],
+            [sys.executable, "-m", "service.cli.serve", "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
         )

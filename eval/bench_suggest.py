@@ -26,10 +26,8 @@ import pandas as pd
 
 from codebook.errors import IntercoderError
 from codebook.loader import parse_codebook_yaml
-from models.coder import Coder
 from models.context import (
     UnitContext,
-    context_turns_of,
     encode_units,
     encoder_inputs,
     preceding_texts,
@@ -38,7 +36,7 @@ from models.context import (
 )
 from models.encoder import SentenceTransformerEncoder
 from models.exemplars import Exemplars
-from models.suggesters import make_suggester
+from models.project_coder import ProjectCoder
 
 BATCH = 2_000
 EXEMPLARS = 10_000
@@ -81,7 +79,7 @@ def main() -> None:
     args = parser.parse_args()
 
     encoder = SentenceTransformerEncoder(args.model)
-    context = context_turns_of(encoder)
+    context = encoder.context_turns
     book = parse_codebook_yaml(
         "name: bench\ncodes:\n" + "".join(f"  - {{id: c{i}, name: code {i}}}\n" for i in range(20))
     )
@@ -100,13 +98,9 @@ def main() -> None:
         ids=np.arange(args.exemplars, dtype=np.int64),
         groups=tuple(str(i % 50) for i in range(args.exemplars)),
     )
-    coder = Coder(encoder, make_suggester(args.method))
-    coder.suggester.fit(exemplars, book)
-    coder.codebook_ = book
+    coder = ProjectCoder(encoder, args.method).fit(exemplars, book)
     units = corpus_units(args.batch, offset=args.exemplars)
     texts = [unit.text for unit in units]
-    speakers = [unit.speaker for unit in units]
-    previous = [unit.previous_text for unit in units]
     model_inputs = encoder_inputs(units, context)
 
     bare_seconds, raw_seconds, end_to_end_seconds = [], [], []
@@ -120,7 +114,7 @@ def main() -> None:
         encoder.encode(model_inputs)
         raw_seconds.append(time.perf_counter() - started)
         started = time.perf_counter()
-        suggestions = coder.suggest(texts, speakers, previous)
+        suggestions = coder.suggest(units)
         end_to_end_seconds.append(time.perf_counter() - started)
         assert len(suggestions) == args.batch
 

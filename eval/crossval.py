@@ -31,8 +31,13 @@ class EvalData:
     codebook: Codebook
     frame: pd.DataFrame
     vectors: Embeddings
-    model_id: str
+    encoder: Encoder
+    """What embedded ``vectors``; a coder needs it for the codebook's own texts (prototype)."""
     groups: tuple[str, ...]
+
+    @property
+    def model_id(self) -> str:
+        return self.encoder.model_id
 
     @property
     def texts(self) -> list[str]:
@@ -59,7 +64,7 @@ def prepare(frame: pd.DataFrame, codebook: Codebook, encoder: Encoder) -> EvalDa
         codebook=codebook,
         frame=reset,
         vectors=encode_units(encoder, units_of_frame(reset)),
-        model_id=encoder.model_id,
+        encoder=encoder,
         groups=tuple(str(group) for group in groups),
     )
 

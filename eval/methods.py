@@ -18,7 +18,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from codebook.errors import UnknownNameError
 from eval.crossval import EvalData
 from models.exemplars import Exemplars
-from models.suggesters import METHODS, make_suggester
+from models.project_coder import ProjectCoder
+from models.suggesters import METHODS
 
 if TYPE_CHECKING:
     from models.finetune import TrainConfig  # imports torch: only for the tuned methods
@@ -69,10 +70,12 @@ class SuggesterMethod:
     def fit_predict(
         self, data: EvalData, train: NDArray[np.intp], test: NDArray[np.intp]
     ) -> FoldPrediction:
-        # Exact search: scoring a whole fold at once is faster exact, and figures reproducible.
-        suggester = make_suggester(self.name, index_kind="exact")
-        suggester.fit(exemplars_of(data, train), data.codebook)
-        decisions = suggester.decide(data.vectors[test])
+        # The same coder the CLI and the service run. Exact search: scoring a whole fold at
+        # once is faster exact, and figures reproducible.
+        coder = ProjectCoder(data.encoder, self.name, index_kind="exact")
+        decisions = coder.fit(exemplars_of(data, train), data.codebook).decide_vectors(
+            data.vectors[test]
+        )
         return FoldPrediction(decisions.decided, decisions.scores, decisions.confidence)
 
 

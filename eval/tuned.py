@@ -22,9 +22,11 @@ from eval.methods import FoldPrediction
 from models.encoder import Embeddings
 from models.exemplars import Exemplars
 from models.finetune import TrainConfig
+from models.project_coder import ProjectCoder
 from models.project_model import training_inputs, tune
-from models.suggesters import METHODS, make_suggester
 
+# Not prototype: its codebook fallback embeds with the frozen encoder, another space.
+TUNED_HEADS = ("linear", "knn", "blend")
 _KEPT_FOLDS = 32  # a learning curve (4 shares x k folds) reuses the full-share folds
 _tuned: OrderedDict[str, tuple[NDArray[np.intp], Embeddings]] = OrderedDict()
 
@@ -33,8 +35,8 @@ class TunedMethod:
     """Fine-tune MiniLM with dialogue context on the training folds, then an engine head."""
 
     def __init__(self, head: str = "linear", config: TrainConfig | None = None) -> None:
-        if head not in METHODS:
-            raise UnknownNameError(f"unknown head {head!r}; expected one of {list(METHODS)}")
+        if head not in TUNED_HEADS:
+            raise UnknownNameError(f"unknown head {head!r}; expected one of {list(TUNED_HEADS)}")
         self.head = head
         self.config = config or TrainConfig()
         self.name = "tuned" if head == "linear" else f"tuned-{head}"
@@ -58,8 +60,10 @@ class TunedMethod:
             ids=train.astype(np.int64),
             groups=tuple(data.groups[i] for i in train),
         )
-        suggester = make_suggester(self.head, index_kind="exact").fit(exemplars, data.codebook)
-        decisions = suggester.decide(vectors[[position[row] for row in test]])
+        coder = ProjectCoder(data.encoder, self.head, index_kind="exact")
+        decisions = coder.fit(exemplars, data.codebook).decide_vectors(
+            vectors[[position[row] for row in test]]
+        )
         return FoldPrediction(decisions.decided, decisions.scores, decisions.confidence)
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-from models.context import context_turns_of
 from models.encoder import Embeddings, Encoder
 
 _SCHEMA = """
@@ -106,7 +105,7 @@ class CachedEncoder:
     @property
     def context_turns(self) -> int:
         """The wrapped encoder's (the cache is keyed by the full input, context included)."""
-        return context_turns_of(self.encoder)
+        return self.encoder.context_turns
 
     def encode(self, texts: list[str]) -> Embeddings:
         known = self.cache.get_many(self.model_id, texts, self.dim)

@@ -86,11 +86,6 @@ def units_of_frame(frame: pd.DataFrame) -> list[UnitContext]:
     )
 
 
-def context_turns_of(encoder: Encoder) -> int:
-    """How many previous turns the encoder reads with a unit: 0 unless it is a project model."""
-    return int(getattr(encoder, "context_turns", 0))
-
-
 def encode_units(encoder: Encoder, units: Sequence[UnitContext]) -> Embeddings:
     """Embed units the way the encoder was trained to read them (with context or without)."""
-    return encoder.encode(encoder_inputs(units, context_turns_of(encoder)))
+    return encoder.encode(encoder_inputs(units, encoder.context_turns))

@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-from codebook.errors import ModelIntegrityError
+from models.errors import ModelIntegrityError
 from models.model_card import read_card
 
 BUNDLED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -39,6 +39,12 @@ class Encoder(Protocol):
 
     @property
     def dim(self) -> int: ...
+
+    @property
+    def context_turns(self) -> int:
+        """Previous turns read with each unit (see models.context): 0 for a plain sentence
+        model, 1 for a project model trained on "speaker: unit [SEP] previous unit"."""
+        ...
 
     def encode(self, texts: list[str]) -> Embeddings: ...
 

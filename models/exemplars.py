@@ -74,7 +74,11 @@ class Exemplars:
 
 
 def exemplars_from_frame(frame: pd.DataFrame, encoder: Encoder) -> Exemplars:
-    """Embed a coded-units table (one row per unit; several coders must be merged first)."""
+    """Embed a coded-units table (one row per unit; several coders must be merged first).
+
+    Exemplar ids are the rows' numbers from 1, as the service numbers the exemplars of a new
+    project uploaded in the same order: evidence names the same exemplar either way.
+    """
     duplicated = frame.duplicated(["transcript_id", "unit_id"])
     if duplicated.any():
         first = frame.loc[duplicated].iloc[0]
@@ -90,7 +94,7 @@ def exemplars_from_frame(frame: pd.DataFrame, encoder: Encoder) -> Exemplars:
         vectors=encode_units(encoder, units_of_frame(frame)),
         codes=tuple(frozenset(codes) for codes in frame["codes"]),
         texts=tuple(texts),
-        ids=np.arange(len(texts), dtype=np.int64),
+        ids=np.arange(1, len(texts) + 1, dtype=np.int64),
         groups=tuple(str(group) for group in groups),
     )
 

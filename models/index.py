@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from codebook.errors import InputError
+from models.errors import IndexFileError, IndexMismatchError
 from models.index_checks import (
     as_ids,
     as_new_ids,
@@ -34,7 +35,6 @@ from models.index_checks import (
     check_same_length,
     check_settings,
 )
-from models.index_errors import IndexFileError, IndexMismatchError
 from models.index_faiss import (
     HnswSearchParams,
     Kind,

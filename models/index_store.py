@@ -22,7 +22,7 @@ from typing import Any, Literal
 import faiss
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from models.index_errors import IndexFileError, IndexMismatchError
+from models.errors import IndexFileError, IndexMismatchError
 from models.index_faiss import kind_of
 
 FORMAT_VERSION = 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from codebook.errors import ModelIntegrityError
+from models.errors import ModelIntegrityError
 
 CARD_FILE = "intercoder-model.json"
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from codebook.errors import InputError, ModelIntegrityError
+from codebook.errors import InputError
 from codebook.model import Codebook
 from models.context import encoder_inputs, units_of
 from models.encoder import (
@@ -36,6 +36,7 @@ from models.encoder import (
     load_sentence_transformer,
     weights_sha256,
 )
+from models.errors import ModelIntegrityError
 from models.finetune import FineTuned, TrainConfig, TrainResult, fine_tune, label_layout
 from models.model_card import CARD_FILE, ProjectModelCard
 

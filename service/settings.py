@@ -52,20 +52,13 @@ class Settings(BaseSettings):
     index_save_seconds: float = Field(default=30.0, gt=0)
     """How often changed project indexes are saved; the database is the truth in between."""
 
-    background_fit_seconds: float = Field(default=1.0, ge=0.0)
-    """A method whose last fit on a project took longer than this refits in the background
-    after a change; suggestions are answered from the previous fit meanwhile (``refitting`` in
-    the response). Quicker fits refit before answering, so a new coding counts at once."""
-
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     test_encoder: Literal["hashing", "hashing-context"] | None = None
     """TEST HOOK, never for real use: ``INTERCODER_TEST_ENCODER=hashing`` makes the service
-    embed with the tiny deterministic encoder of ``tests/support.py`` so that a server started
+    embed with the tiny deterministic encoder of ``models/testing.py`` so that a server started
     in a subprocess by the test suite needs no model; ``hashing-context`` is its variant that
-    reads units with their context, as a project model does. It only works from a source
-    checkout that has the ``tests`` package; installed copies and the Docker image fail to start
-    with it."""
+    reads units with their context, as a project model does."""
 
     @property
     def embedding_cache_path(self) -> Path:

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from models.suggesters import DEFAULT_METHOD
-from service.cli import app
+from service.cli.main import app
 from service.settings import get_settings
 
 runner = CliRunner()

@@ -1,7 +1,7 @@
 """``intercoder suggest --model``: the model folder it loads, and the context it reads with.
 
 Training a real project model is too slow for the suite; the ContextHashingEncoder of
-tests/support.py poses as one (``context_turns = 1``) and records what it was given.
+models/testing.py poses as one (``context_turns = 1``) and records what it was given.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from models.context import UnitContext, contextual_text
 from models.encoder import Encoder
-from service.cli_suggest import suggest
+from models.testing import ContextHashingEncoder, HashingEncoder
+from service.cli.suggest import suggest
 from service.settings import Settings, get_settings
-from tests.support import ContextHashingEncoder, HashingEncoder
 from tests.test_service_support import TRANSCRIPT_TXT
 
 runner = CliRunner()
@@ -55,7 +55,7 @@ def _fake_model(monkeypatch: pytest.MonkeyPatch, encoder: HashingEncoder) -> lis
         asked.append(model_path)
         return encoder
 
-    monkeypatch.setattr("service.runtime.build_encoder", build)
+    monkeypatch.setattr("service.app.runtime.build_encoder", build)
     return asked
 
 

@@ -10,14 +10,13 @@ from models.cache import CachedEncoder, EmbeddingCache
 from models.context import (
     PREVIOUS_WORDS_KEPT,
     UnitContext,
-    context_turns_of,
     contextual_text,
     encode_units,
     encoder_inputs,
     units_of,
     units_of_frame,
 )
-from tests.support import HashingEncoder
+from models.testing import HashingEncoder
 
 
 class ContextualHashingEncoder(HashingEncoder):
@@ -64,8 +63,8 @@ def test_units_of_frame_reads_optional_columns() -> None:
 def test_frozen_encoder_reads_text_alone_and_project_model_reads_context() -> None:
     units = units_of(["the same words"] * 2, ["T", "T"], ["first context", "other context"])
     frozen, tuned = HashingEncoder(), ContextualHashingEncoder()
-    assert context_turns_of(frozen) == 0
-    assert context_turns_of(tuned) == 1
+    assert frozen.context_turns == 0
+    assert tuned.context_turns == 1
     frozen_vectors = encode_units(frozen, units)
     tuned_vectors = encode_units(tuned, units)
     assert np.allclose(frozen_vectors[0], frozen_vectors[1])
@@ -77,5 +76,5 @@ def test_cached_encoder_keeps_the_wrapped_encoders_context(tmp_path: object) -> 
     from pathlib import Path
 
     cache = EmbeddingCache(Path(str(tmp_path)) / "cache.sqlite")
-    assert context_turns_of(CachedEncoder(ContextualHashingEncoder(), cache)) == 1
-    assert context_turns_of(CachedEncoder(HashingEncoder(), cache)) == 0
+    assert CachedEncoder(ContextualHashingEncoder(), cache).context_turns == 1
+    assert CachedEncoder(HashingEncoder(), cache).context_turns == 0

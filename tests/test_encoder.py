@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from codebook.errors import ModelIntegrityError
 from models.cache import CachedEncoder, EmbeddingCache
 from models.encoder import (
     BUNDLED_WEIGHTS_SHA256,
@@ -17,7 +16,8 @@ from models.encoder import (
     bundled_model_dir,
     weights_sha256,
 )
-from tests.support import HashingEncoder
+from models.errors import ModelIntegrityError
+from models.testing import HashingEncoder
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from eval.crossval import make_folds, prepare, subsample_groups
 from eval.harness import EvalOptions, evaluate
 from eval.inputs import EvalInput
 from eval.methods import MajorityBaseline, SuggesterMethod, TfidfKnnBaseline
-from tests.support import HashingEncoder
+from models.testing import HashingEncoder
 
 SINGLE = parse_codebook_yaml(
     textwrap.dedent(

@@ -14,10 +14,11 @@ from typer.testing import CliRunner
 
 from codebook.coded import CodedUnit, coded_frame
 from codebook.coded_csv import write_coded_csv
-from codebook.errors import InputError, ModelIntegrityError
+from codebook.errors import InputError
 from codebook.loader import load_codebook
 from models.context import encode_units, units_of_frame
 from models.encoder import SentenceTransformerEncoder
+from models.errors import ModelIntegrityError
 from models.finetune import TrainConfig
 from models.model_card import CARD_FILE, read_card
 from models.project_model import (
@@ -26,7 +27,7 @@ from models.project_model import (
     train_project_model,
     training_inputs,
 )
-from service.cli import app
+from service.cli.main import app
 
 CLIENT = load_codebook("annomi-client")
 LINES = [

@@ -22,11 +22,11 @@ from codebook.model import Codebook
 from codebook.refi import machine_user_name, project_from_parts, read_qdpx, write_qdpx
 from codebook.transcripts import parse_transcript, split_sentences
 from models.suggesters import DEFAULT_METHOD
-from service.cli import app
+from models.testing import HashingEncoder
+from service.cli.main import app
 from service.settings import get_settings
-from service.store import Store
-from service.store_projects import all_projects
-from tests.support import HashingEncoder
+from service.store.database import Store
+from service.store.projects import all_projects
 from tests.test_service_support import SMALL_CODEBOOK
 
 runner = CliRunner()
@@ -232,12 +232,12 @@ def test_import_into_a_project_then_export_with_suggestions(study: Path, tmp_pat
 def test_an_import_that_fails_half_way_stores_nothing(
     study: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from codebook.errors import StoreError
+    from service.errors import StoreError
 
     def fail(*_: object) -> None:
         raise StoreError("the disk is full (simulated)")
 
-    monkeypatch.setattr("service.refi_bridge.insert_decision", fail)
+    monkeypatch.setattr("service.refi.importing.insert_decision", fail)
     result = runner.invoke(app, ["import", str(study), "--project", "study"])
     assert result.exit_code == 2
     assert "disk is full" in result.stderr
@@ -277,7 +277,7 @@ def test_evaluate_reads_a_qdpx_and_compares_its_coders(
     assert set(source.multi_coded["coder"]) == {"ana", "ben"}
     assert not source.reference.duplicated(["transcript_id", "unit_id"]).any()
 
-    monkeypatch.setattr("service.runtime.build_encoder", lambda *_: HashingEncoder())
+    monkeypatch.setattr("service.app.runtime.build_encoder", lambda *_: HashingEncoder())
     out = tmp_path / "report"
     result = runner.invoke(
         app,

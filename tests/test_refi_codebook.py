@@ -13,7 +13,7 @@ from codebook.loader import SHIPPED_CODEBOOKS, codebook_to_yaml, load_codebook, 
 from codebook.model import Code, Codebook, Example
 from codebook.refi import read_qdc, read_refi_file, write_qdc
 from codebook.refi.codes import EXCLUSIVE_NOTE, describe, parse_description, slug
-from service.problems import ERROR_STATUS
+from service.api.problems import ERROR_STATUS
 
 PACKAGED_SCHEMAS = Path(__file__).resolve().parents[1] / "codebook" / "refi" / "schemas"
 

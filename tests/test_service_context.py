@@ -2,7 +2,7 @@
 model (``context_turns = 1``), and the text alone with the bundled model.
 
 A project model reads "speaker: text [SEP] previous" (models.context); the ContextHashingEncoder
-of tests/support.py poses as one and records what it was given.
+of models/testing.py poses as one and records what it was given.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import pytest
 
 from models.cache import CachedEncoder
 from models.context import UnitContext, contextual_text
-from service.app import _configured_encoder
-from tests.support import ContextHashingEncoder, HashingEncoder
+from models.testing import ContextHashingEncoder, HashingEncoder
+from service.app.runtime import build_encoder
 from tests.test_service_support import (
     CODED_ROWS,
     TRANSCRIPT_TXT,
@@ -215,7 +215,7 @@ def test_a_project_model_re_embeds_stored_exemplars_with_their_context(tmp_path:
 def test_the_test_encoder_hook_has_a_contextual_variant(
     tmp_path: Path, hook: str, turns: int
 ) -> None:
-    encoder = _configured_encoder(service_settings(tmp_path / "data", test_encoder=hook))
+    encoder = build_encoder(service_settings(tmp_path / "data", test_encoder=hook))
     assert isinstance(encoder, CachedEncoder)
     assert encoder.context_turns == turns
     encoder.cache.close()

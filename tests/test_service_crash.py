@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from models.index import ExemplarIndex
-from service.project_index import INDEX_FOLDER, STATE_FILE
+from service.store.project_index import INDEX_FOLDER, STATE_FILE
 from tests.test_service_support import SMALL_CODEBOOK, ServerProcess
 
 WRITERS = 4

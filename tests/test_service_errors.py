@@ -10,11 +10,12 @@ import httpx
 import numpy as np
 import pytest
 
-import models.index  # noqa: F401  (registers the index errors as IntercoderError subclasses)
+import models.errors  # noqa: F401  (registers the models layer errors)
+import service.errors  # noqa: F401  (registers the service layer errors)
 from codebook.errors import IntercoderError
 from models.encoder import Embeddings
-from service.problems import ERROR_STATUS
-from tests.support import HashingEncoder
+from models.testing import HashingEncoder
+from service.api.problems import ERROR_STATUS
 from tests.test_service_support import (
     CODED_ROWS,
     add_exemplars,
@@ -35,7 +36,7 @@ def test_every_error_class_has_its_own_status() -> None:
     unmapped = sorted(
         cls.__qualname__ for cls in _all_subclasses(IntercoderError) if cls not in ERROR_STATUS
     )
-    assert not unmapped, f"add these to service.problems.ERROR_STATUS: {unmapped}"
+    assert not unmapped, f"add these to service.api.problems.ERROR_STATUS: {unmapped}"
 
 
 class ExplodingEncoder(HashingEncoder):

@@ -239,7 +239,7 @@ def test_a_restart_keeps_everything(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_the_real_model_serves_suggestions_over_http(tmp_path: Path) -> None:
-    from service.runtime import build_encoder
+    from service.app.runtime import build_encoder
 
     settings = service_settings(tmp_path / "data")
     with running_service(settings, encoder=build_encoder(settings)) as client:

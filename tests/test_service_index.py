@@ -12,9 +12,9 @@ import httpx
 import numpy as np
 import pytest
 
-from service.project_index import INDEX_FOLDER, STATE_FILE
+from models.testing import HashingEncoder
 from service.settings import Settings
-from tests.support import HashingEncoder
+from service.store.project_index import INDEX_FOLDER, STATE_FILE
 from tests.test_service_support import (
     CODED_ROWS,
     add_exemplars,

@@ -11,8 +11,8 @@ import pytest
 
 from codebook.refi import machine_user_name, read_qdc, read_qdpx
 from models.suggesters import DEFAULT_METHOD
-from service.security import create_key
-from service.store import Store
+from service.app.keys import create_key
+from service.store.database import Store
 from tests.test_refi_cli import coded_by_name, study_codebook, study_coded, study_qdpx
 from tests.test_service_support import create_project, running_service, service_settings
 

@@ -13,13 +13,13 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from codebook.errors import ConfigurationError
-from service.app import open_service
-from service.cli_serve import serve
+from service.app.keys import create_key, is_loopback
+from service.app.lifecycle import open_workspace
+from service.cli.serve import serve
+from service.errors import ConfigurationError
 from service.metrics import Metrics
-from service.security import create_key, is_loopback
 from service.settings import get_settings
-from service.store import Store
+from service.store.database import Store
 from tests.test_service_support import (
     CODED_ROWS,
     TRANSCRIPT_TXT,
@@ -58,7 +58,7 @@ def test_serve_refuses_a_public_address_without_keys(tmp_path: Path) -> None:
 def test_the_app_refuses_to_start_without_keys_when_they_are_required(tmp_path: Path) -> None:
     settings = service_settings(tmp_path / "data", require_api_keys=True)
     with pytest.raises(ConfigurationError, match="API keys are required"):
-        open_service(settings, None, Metrics())
+        open_workspace(settings, None, Metrics())
 
 
 def test_keys_are_stored_hashed_and_printed_once(tmp_path: Path) -> None:
@@ -160,7 +160,7 @@ def test_the_service_makes_no_outbound_connection(
 def test_keys_are_listed_without_secrets_and_a_revoked_key_is_refused_at_once(
     tmp_path: Path,
 ) -> None:
-    from service.cli import app
+    from service.cli.main import app
 
     with _as_admin(tmp_path) as (client, admin):
         create_project(client, "a")

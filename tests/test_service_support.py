@@ -24,10 +24,10 @@ import httpx
 import uvicorn
 
 from models.encoder import Encoder
-from service.app import create_app
+from models.testing import HashingEncoder
+from service.api.main import create_app
 from service.settings import Settings
 from tests.conftest import REPO_ROOT
-from tests.support import HashingEncoder
 
 SMALL_CODEBOOK: dict[str, Any] = {
     "name": "Threats",
@@ -75,11 +75,8 @@ TRANSCRIPT_TXT = (
 
 
 def service_settings(data_dir: Path, **overrides: Any) -> Settings:
-    """Settings for a test service: this data_dir, quick index saves, the rest as given.
-
-    Every refit runs before answering unless a test asks otherwise, so that a loaded machine
-    (a fit over ``background_fit_seconds``) cannot turn "counts at once" into "counts soon"."""
-    defaults: dict[str, Any] = {"index_save_seconds": 0.5, "background_fit_seconds": 1e9}
+    """Settings for a test service: this data_dir, quick index saves, the rest as given."""
+    defaults: dict[str, Any] = {"index_save_seconds": 0.5}
     return Settings(data_dir=data_dir, **{**defaults, **overrides})
 
 
@@ -149,7 +146,7 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """``python -m service.cli_serve`` in a subprocess, with the hashing test encoder."""
+    """``python -m service.cli.serve`` in a subprocess, with the hashing test encoder."""
 
     def __init__(self, data_dir: Path, log_path: Path) -> None:
         self.data_dir = data_dir
@@ -172,7 +169,7 @@ class ServerProcess:
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "service.cli_serve", "--port", str(self.port)],
+                [sys.executable, "-m", "service.cli.serve", "--port", str(self.port)],
                 cwd=REPO_ROOT,
                 env=env,
                 stdout=log,

@@ -10,12 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codebook.errors import CodedDataError, NotFittedError, UnknownNameError
+from codebook.errors import CodedDataError, UnknownNameError
 from codebook.loader import parse_codebook_yaml
 from models.calibration import NEVER
-from models.coder import Coder
+from models.context import units_of
 from models.encoder import l2_normalise
+from models.errors import NotFittedError
 from models.exemplars import Exemplars
+from models.methods import SuggestOptions
+from models.project_coder import ProjectCoder
 from models.suggesters import (
     METHODS,
     KnnSuggester,
@@ -23,7 +26,7 @@ from models.suggesters import (
     PrototypeSuggester,
     make_suggester,
 )
-from tests.support import HashingEncoder
+from models.testing import HashingEncoder
 
 BOOK = parse_codebook_yaml(
     textwrap.dedent(
@@ -214,8 +217,8 @@ def test_coder_fills_uncoded_codes_from_the_codebook() -> None:
             "group": ["t1", "t1", "t2"],
         }
     )
-    coder = Coder(ENCODER, PrototypeSuggester(top_n=6)).fit(coded, BOOK)
-    exemplars = coder.suggester.exemplars_
+    coder = ProjectCoder(ENCODER, "prototype").fit_frame(coded, BOOK)
+    exemplars = coder.head_.exemplars_
     from_codebook = [i for i, e in enumerate(exemplars.ids) if e < 0]
     assert {code for i in from_codebook for code in exemplars.codes[i]} == {
         "pear",
@@ -223,11 +226,11 @@ def test_coder_fills_uncoded_codes_from_the_codebook() -> None:
         "sad",
         "unused",
     }
-    [unit] = coder.suggest(["a sad gloomy mood"])
+    [unit] = coder.suggest(units_of(["a sad gloomy mood"]), SuggestOptions(top=6))
     assert unit.codes[0].code == "sad"
     assert unit.codes[0].supporting[0].exemplar_id < 0
 
 
 def test_coder_unfitted() -> None:
-    with pytest.raises(NotFittedError, match="fit_cold_start"):
-        Coder(ENCODER, KnnSuggester()).suggest(["x"])
+    with pytest.raises(NotFittedError, match="cold start"):
+        ProjectCoder(ENCODER, "knn").suggest(units_of(["x"]))

@@ -14,7 +14,7 @@ from eval.crossval import prepare
 from eval.tuned import TunedMethod, tuned_embeddings
 from models.finetune import TrainConfig
 from models.project_model import train_project_model
-from tests.support import HashingEncoder
+from models.testing import HashingEncoder
 
 CLIENT = load_codebook("annomi-client")
 LINES = [

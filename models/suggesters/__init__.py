@@ -7,25 +7,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from codebook.errors import UnknownNameError
+from models.methods import DEFAULT_METHOD, Method
 from models.suggesters.base import BaseSuggester, Decisions
 from models.suggesters.blend import BlendSuggester
 from models.suggesters.knn import KnnSuggester
 from models.suggesters.linear import LinearSuggester
 from models.suggesters.prototype import PrototypeSuggester
 
-Method = Literal["knn", "prototype", "linear", "blend"]
 METHODS: dict[str, type[BaseSuggester]] = {
     "knn": KnnSuggester,
     "prototype": PrototypeSuggester,
     "linear": LinearSuggester,
     "blend": BlendSuggester,
 }
-# The best head measured on every dataset (eval/RESULTS.md), over a project model when one
-# is trained (`intercoder train`), else over the bundled encoder.
-DEFAULT_METHOD: Method = "linear"
 
 
 def make_suggester(method: str = DEFAULT_METHOD, **params: object) -> BaseSuggester:

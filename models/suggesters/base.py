@@ -15,10 +15,16 @@ from typing import Any, ClassVar, Literal, Self, TypedDict
 import numpy as np
 from numpy.typing import NDArray
 
-from codebook.errors import CodedDataError, NotFittedError, Problem
+from codebook.errors import CodedDataError, Problem
 from codebook.model import Codebook
-from models.calibration import CalibrationTarget, calibrate_thresholds, out_of_fold_scores
+from models.calibration import (
+    NEVER,
+    CalibrationTarget,
+    calibrate_thresholds,
+    out_of_fold_scores,
+)
 from models.encoder import Embeddings
+from models.errors import NotFittedError
 from models.exemplars import Exemplars
 from models.index import ExemplarIndex
 from models.suggesters.evidence import Neighbours, build_suggestions
@@ -132,6 +138,22 @@ class BaseSuggester(ABC):
         # codebook example carries one code, so a sentence gets at most one.
         self.max_codes_ = int(labels.sum(axis=1).max()) if len(labels) else 0
         self.evidence_index_ = _evidence_index(exemplars, codebook, self.index_kind)
+        return self
+
+    def update(self, exemplars: Exemplars) -> Self:
+        """Learn from a changed exemplar set without recalibrating: the scorer is refitted and
+        the calibrated thresholds kept, except for codes that gained their first exemplar or
+        lost their last (those take the fresh default, or NEVER)."""
+        self._check_fitted()
+        calibrated = self.thresholds_
+        folds = self.calibration_folds
+        self.calibration_folds = 1  # no inner folds: thresholds come from the last calibration
+        try:
+            self.fit(exemplars, self.codebook_)
+        finally:
+            self.calibration_folds = folds
+        changed = (calibrated >= NEVER) | (self.thresholds_ >= NEVER)
+        self.thresholds_ = np.where(changed, self.thresholds_, calibrated)
         return self
 
     def _check_fitted(self) -> None:

@@ -8,46 +8,15 @@ keeps both decisions). A rejection names no coding, so it only goes into the log
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fastapi import APIRouter
 
-from codebook.errors import CodedDataError, Problem
-from models.context import UnitContext
-from models.encoder import Embeddings
 from service.api.deps import Cursor, Limit, ProjectId, State, id_cursor, next_cursor
-from service.api.exemplars import text_unit_id
+from service.api.problems import problem_responses
 from service.api.schemas_suggest import DecisionIn, DecisionOut, DecisionPage
-from service.api.state import ServiceState
-from service.problems import problem_responses
-from service.store import Transaction
-from service.store_decisions import NewDecision, insert_decision, list_decisions
-from service.store_exemplars import (
-    NewExemplar,
-    delete_exemplar,
-    exemplar_for_unit,
-    insert_exemplars,
-)
-from service.store_projects import bump_change_counter, current_codebook, require_project
-from service.store_transcripts import sentence_with_previous
+from service.app.deciding import Decision, record_decision
+from service.store.decisions import list_decisions
 
 router = APIRouter(prefix="/v1/projects/{project_id}/decisions", tags=["decisions"])
-AD_HOC_TRANSCRIPT = "adhoc"
-"""The transcript id of exemplars made from decisions on ad-hoc sentences."""
-
-
-@dataclass(frozen=True)
-class _Unit:
-    transcript_id: str
-    unit_id: str
-    turn_index: int
-    speaker: str
-    text: str
-    previous_text: str
-
-    def context(self) -> UnitContext:
-        """What the model reads for this unit (a project model: speaker and previous text)."""
-        return UnitContext(self.text, self.speaker, self.previous_text)
 
 
 @router.post(
@@ -56,124 +25,14 @@ class _Unit:
     summary="Record a coder's decision on a suggestion",
     responses=problem_responses(401, 403, 404, 413, 422),
 )
-def record_decision(project_id: ProjectId, body: DecisionIn, state: State) -> DecisionOut:
-    unit = _unit(state, project_id, body)
-    coding = _coding(body)
-    vectors = state.embed_units([unit.context()]) if coding is not None else None
-    with state.store.write() as transaction:
-        codebook = current_codebook(transaction.connection, project_id)
-        exemplar_id = replaced = None
-        if coding is not None and vectors is not None:
-            problems = codebook.code_set_problems(coding)
-            if problems:
-                raise CodedDataError(
-                    f"the coding {sorted(coding)} does not fit the project's codebook "
-                    f"{codebook.name!r}; choose codes it has",
-                    [
-                        Problem("codes" if body.action == "change" else "suggested", p)
-                        for p in problems
-                    ],
-                )
-            exemplar_id, replaced = _store_exemplar(
-                state, transaction, project_id, unit, coding, body.coder, vectors
-            )
-        row = insert_decision(
-            transaction.connection,
-            project_id,
-            NewDecision(
-                action=body.action,
-                coder=body.coder,
-                transcript_id=body.transcript_id,
-                sentence_index=body.sentence_index,
-                text=unit.text,
-                suggested=tuple(body.suggested),
-                codes=None if coding is None else tuple(sorted(coding)),
-                method=body.method,
-                agent=body.agent,
-                codebook_version=codebook.version,
-                exemplar_id=exemplar_id,
-                replaced_exemplar_id=replaced,
-            ),
-        )
+def record_project_decision(project_id: ProjectId, body: DecisionIn, state: State) -> DecisionOut:
+    decision = Decision(
+        **body.model_dump(exclude={"suggested", "codes"}),
+        suggested=tuple(body.suggested),
+        codes=None if body.codes is None else tuple(body.codes),
+    )
+    row = record_decision(state, project_id, decision)
     return DecisionOut.model_validate(row, from_attributes=True)
-
-
-def _coding(body: DecisionIn) -> frozenset[str] | None:
-    if body.action == "accept":
-        return frozenset(body.suggested)
-    if body.action == "change":
-        return frozenset(body.codes or ())
-    return None
-
-
-def _unit(state: ServiceState, project_id: str, body: DecisionIn) -> _Unit:
-    """The unit decided on: a stored sentence (with its context) or an ad-hoc text."""
-    if body.text is not None:
-        with state.store.read() as connection:
-            require_project(connection, project_id)
-        return _Unit(
-            AD_HOC_TRANSCRIPT,
-            text_unit_id(body.text),
-            0,
-            body.speaker or "",
-            body.text,
-            body.previous_text or "",
-        )
-    assert body.transcript_id is not None
-    assert body.sentence_index is not None
-    with state.store.read() as connection:
-        sentence, previous = sentence_with_previous(
-            connection, project_id, body.transcript_id, body.sentence_index
-        )
-    return _Unit(
-        body.transcript_id,
-        str(sentence.index),
-        sentence.turn_index,
-        sentence.speaker,
-        sentence.text,
-        previous,
-    )
-
-
-def _store_exemplar(
-    state: ServiceState,
-    transaction: Transaction,
-    project_id: str,
-    unit: _Unit,
-    coding: frozenset[str],
-    coder: str,
-    vectors: Embeddings,
-) -> tuple[int, int | None]:
-    """The unit's new exemplar (replacing its old one); the index follows after the commit."""
-    connection = transaction.connection
-    replaced = exemplar_for_unit(connection, project_id, unit.transcript_id, unit.unit_id)
-    if replaced is not None:
-        delete_exemplar(connection, project_id, replaced)
-    exemplar = NewExemplar(
-        transcript_id=unit.transcript_id,
-        unit_id=unit.unit_id,
-        turn_index=unit.turn_index,
-        speaker=unit.speaker,
-        text=unit.text,
-        codes=coding,
-        coder=coder,
-        previous_text=unit.previous_text,
-        group=unit.transcript_id,
-        origin="decision",
-        vector=vectors[0],
-    )
-    [exemplar_id] = insert_exemplars(connection, project_id, [exemplar], state.encoder.model_id)
-    counter = bump_change_counter(connection, project_id)
-    transaction.after_commit(
-        lambda: state.apply_exemplar_change(
-            project_id,
-            counter,
-            add_ids=[exemplar_id],
-            add_vectors=vectors,
-            remove_ids=None if replaced is None else [replaced],
-        )
-    )
-    return exemplar_id, replaced
 
 
 @router.get(

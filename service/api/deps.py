@@ -8,9 +8,9 @@ from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from codebook.errors import InputError
-from service.api.schemas import PROJECT_ID_PATTERN
-from service.api.state import ServiceState, service_state
-from service.security import Principal, principal_for
+from service.app.keys import Principal, principal_for
+from service.app.workspace import Workspace
+from service.store.ids import PROJECT_ID_PATTERN
 
 _api_key_header = APIKeyHeader(
     name="X-API-Key",
@@ -30,7 +30,13 @@ def caller(
     return principal_for(state.store, state.settings, presented)
 
 
-State = Annotated[ServiceState, Depends(service_state)]
+def service_state(request: Request) -> Workspace:
+    """The workspace the app's lifespan opened."""
+    state: Workspace = request.app.state.service
+    return state
+
+
+State = Annotated[Workspace, Depends(service_state)]
 Caller = Annotated[Principal, Depends(caller)]
 
 

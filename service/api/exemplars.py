@@ -8,7 +8,6 @@ project's index.
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections import Counter
 from typing import Annotated
@@ -16,70 +15,24 @@ from typing import Annotated
 import pandas as pd
 from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 
-from codebook.coded import CodedUnit, check_codes, coded_frame
+from codebook.coded import CodedUnit, coded_frame
 from codebook.coded_csv import read_coded_csv, write_coded_csv
-from codebook.errors import BatchTooLargeError, CodedDataError, Problem
-from models.context import units_of_frame
 from service.api.deps import Cursor, Limit, ProjectId, State, id_cursor, next_cursor
+from service.api.problems import problem_responses
 from service.api.schemas import ExemplarBatch, ExemplarIn, ExemplarOut, ExemplarPage, ExemplarsAdded
-from service.api.state import ServiceState
-from service.problems import problem_responses
-from service.store_exemplars import (
-    Origin,
+from service.app.exemplars import AddedExemplars, add_coded_frame
+from service.store.exemplars import (
     all_exemplars,
     coded_units,
     delete_exemplar,
     get_exemplar,
-    insert_exemplars,
     list_exemplars,
-    new_exemplars,
+    text_unit_id,
 )
-from service.store_projects import bump_change_counter, current_codebook
+from service.store.projects import bump_change_counter, current_codebook
 
 router = APIRouter(prefix="/v1/projects/{project_id}", tags=["exemplars"])
 ExemplarId = Annotated[int, Path(ge=1, le=2**62, description="The exemplar's id.")]
-
-
-def text_unit_id(text: str) -> str:
-    """The unit id of a unit given without one: its text's hash, so resending it conflicts."""
-    return "text-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def add_coded_frame(
-    state: ServiceState, project_id: str, frame: pd.DataFrame, origin: Origin = "import"
-) -> ExemplarsAdded:
-    """Store a coded-units table as exemplars in one transaction; all or nothing."""
-    if len(frame) > state.settings.max_batch_exemplars:
-        raise BatchTooLargeError(
-            f"this request adds {len(frame)} exemplars; at most "
-            f"{state.settings.max_batch_exemplars} go in one request; send them in batches"
-        )
-    _refuse_units_coded_twice(frame)
-    vectors = state.embed_units(units_of_frame(frame))
-    new = new_exemplars(frame, vectors, origin=origin)
-    with state.store.write() as transaction:
-        connection = transaction.connection
-        check_codes(frame, current_codebook(connection, project_id))
-        ids = insert_exemplars(connection, project_id, new, state.encoder.model_id)
-        counter = bump_change_counter(connection, project_id)
-        transaction.after_commit(
-            lambda: state.apply_exemplar_change(
-                project_id, counter, add_ids=ids, add_vectors=vectors
-            )
-        )
-    count = len(state.indexes.get(project_id).index)
-    return ExemplarsAdded(project_id=project_id, ids=ids, exemplar_count=count)
-
-
-def _refuse_units_coded_twice(frame: pd.DataFrame) -> None:
-    keys = Counter(zip(frame["transcript_id"], frame["unit_id"], strict=True))
-    twice = [key for key, count in keys.items() if count > 1]
-    if twice:
-        raise CodedDataError(
-            "a project keeps one coding per unit, but this request codes some units more than "
-            "once (several coders?); send one coding per unit, e.g. the coders' majority",
-            [Problem(f"transcript {t}, unit {u}", "coded more than once") for t, u in twice],
-        )
 
 
 def _frame_from_json(exemplars: list[ExemplarIn]) -> pd.DataFrame:
@@ -118,7 +71,7 @@ def _frame_from_json(exemplars: list[ExemplarIn]) -> pd.DataFrame:
     responses=problem_responses(401, 403, 404, 409, 413, 422),
 )
 def add_exemplars(project_id: ProjectId, body: ExemplarBatch, state: State) -> ExemplarsAdded:
-    return add_coded_frame(state, project_id, _frame_from_json(body.exemplars))
+    return _added(project_id, add_coded_frame(state, project_id, _frame_from_json(body.exemplars)))
 
 
 @router.post(
@@ -138,7 +91,7 @@ def add_exemplars_csv(
     with state.store.read() as connection:
         codebook = current_codebook(connection, project_id)
     frame = read_coded_csv(io.BytesIO(file.file.read()), codebook, coder=coder or None)
-    return add_coded_frame(state, project_id, frame)
+    return _added(project_id, add_coded_frame(state, project_id, frame))
 
 
 @router.get(
@@ -205,3 +158,7 @@ def export_codings(project_id: ProjectId, state: State) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{project_id}-codings.csv"'},
     )
+
+
+def _added(project_id: str, added: AddedExemplars) -> ExemplarsAdded:
+    return ExemplarsAdded(project_id=project_id, ids=added.ids, exemplar_count=added.count)

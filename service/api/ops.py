@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from service.api.deps import Caller, State
-from service.problems import problem_responses
+from service.api.problems import problem_responses
 
 router = APIRouter(tags=["operations"])
 

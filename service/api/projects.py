@@ -13,6 +13,7 @@ from codebook.errors import CodedDataError, Problem, UnknownNameError
 from codebook.loader import SHIPPED_CODEBOOKS, build_codebook, parse_codebook_yaml
 from codebook.model import Codebook
 from service.api.deps import Caller, Cursor, Limit, ProjectId, State, next_cursor
+from service.api.problems import problem_responses
 from service.api.schemas import (
     CodebookOut,
     CodebookSource,
@@ -22,10 +23,9 @@ from service.api.schemas import (
     ProjectOut,
     ProjectPage,
 )
-from service.api.state import ServiceState
-from service.problems import problem_responses
-from service.store_exemplars import all_code_sets
-from service.store_projects import (
+from service.app.workspace import Workspace
+from service.store.exemplars import all_code_sets
+from service.store.projects import (
     ProjectRow,
     add_codebook,
     codebook_by_version,
@@ -56,7 +56,7 @@ def resolve_codebook(source: CodebookSource) -> Codebook:
     return parse_codebook_yaml(text, f"{name}.yaml")
 
 
-def project_out(state: ServiceState, row: ProjectRow) -> ProjectOut:
+def project_out(state: Workspace, row: ProjectRow) -> ProjectOut:
     return ProjectOut(
         id=row.id,
         name=row.name,

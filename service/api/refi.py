@@ -4,7 +4,7 @@
 transcripts, every coder's codings) or a ``.qdc`` codebook, all or nothing; it needs a key for
 every project, like creating one. ``GET /v1/projects/{id}/export`` gives the project back as a
 ``.qdpx`` (optionally with the machine's codings as one more user) or its codebook as a ``.qdc``.
-The work is shared with the CLI (``service.refi_bridge``, ``service.refi_export``).
+The work is shared with the CLI (``service.refi.importing``, ``service.refi.exporting``).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from service.api.deps import Caller, ProjectId, State
+from service.api.problems import problem_responses
 from service.api.projects import project_out
-from service.api.schemas import PROJECT_ID_PATTERN
 from service.api.schemas_refi import CoderOut, RefiImportOut
-from service.problems import problem_responses
-from service.refi_bridge import import_refi_project, read_refi_bytes
-from service.refi_export import export_project
-from service.refi_formats import ImportOptions, Include, RefiFormat
+from service.refi.exporting import export_project
+from service.refi.formats import ImportOptions, Include, RefiFormat
+from service.refi.importing import import_refi_project, read_refi_bytes
+from service.store.ids import PROJECT_ID_PATTERN
 
 router = APIRouter(prefix="/v1/projects", tags=["refi-qda"])
 MEDIA_TYPES = {RefiFormat.qdpx: "application/zip", RefiFormat.qdc: "application/xml"}

@@ -13,9 +13,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from codebook.model import Codebook
-
-PROJECT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-TRANSCRIPT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+from service.store.ids import PROJECT_ID_PATTERN
 
 EXAMPLE_CODEBOOK: dict[str, Any] = {
     "name": "Threats",

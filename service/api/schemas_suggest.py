@@ -11,7 +11,9 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Method = Literal["knn", "prototype", "linear", "blend"]
+from models import methods
+from models.methods import Method
+
 EvaluationMethod = Literal["knn", "prototype", "linear", "blend", "tfidf-5nn", "majority"]
 
 
@@ -21,13 +23,13 @@ class SuggestOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: Method = Field(
-        default="linear",
-        description="linear (logistic regression, the default: the best measured on every "
-        "dataset), knn (nearest exemplars vote), prototype (closest code centroid) or blend "
-        "(linear and knn averaged). "
-        "A project without exemplars always gets the prototype cold start from its codebook.",
+        default=methods.DEFAULT_METHOD,
+        description=methods.methods_help() + ". A project without exemplars always gets the "
+        "prototype cold start from its codebook.",
     )
-    k: int = Field(default=10, ge=1, le=100, description="neighbours that vote (knn and blend)")
+    k: int = Field(
+        default=methods.DEFAULT_K, ge=1, le=100, description="neighbours that vote (knn, blend)"
+    )
     threshold: float | None = Field(
         default=None,
         ge=0.0,
@@ -37,8 +39,19 @@ class SuggestOptions(BaseModel):
     abstain_below: float = Field(
         default=0.0, ge=0.0, le=1.0, description="leave units below this confidence to a human"
     )
-    top: int = Field(default=5, ge=1, le=50, description="codes ranked per unit")
-    evidence: int = Field(default=3, ge=0, le=20, description="exemplars shown for and against")
+    top: int = Field(default=methods.DEFAULT_TOP, ge=1, le=50, description="codes ranked per unit")
+    evidence: int = Field(
+        default=methods.DEFAULT_EVIDENCE, ge=0, le=20, description="exemplars shown for and against"
+    )
+
+    def per_call(self) -> methods.SuggestOptions:
+        """The options the coder takes for one call."""
+        return methods.SuggestOptions(
+            top=self.top,
+            evidence=self.evidence,
+            abstain_below=self.abstain_below,
+            threshold=self.threshold,
+        )
 
 
 class SentencesSuggestRequest(SuggestOptions):
@@ -143,10 +156,6 @@ class SuggestionsOut(BaseModel):
     codebook_version: str
     cold_start: bool = Field(description="no exemplars yet: suggested from the codebook alone")
     exemplar_count: int = Field(description="exemplars the suggester was fitted on")
-    refitting: bool = Field(
-        description="the project changed and a new fit runs in the background; these "
-        "suggestions come from the previous fit, on exemplar_count exemplars"
-    )
     units: list[UnitSuggestions]
 
 

@@ -8,12 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path
 
-from codebook.errors import BatchTooLargeError
 from models.context import UnitContext, preceding_texts, units_of
 from models.suggestions import Evidence, UnitSuggestion
 from service.api.deps import ProjectId, State
-from service.api.engine import configured
-from service.api.schemas import TRANSCRIPT_ID_PATTERN
+from service.api.problems import problem_responses
 from service.api.schemas_suggest import (
     CodeSuggestion,
     EvidenceOut,
@@ -24,10 +22,12 @@ from service.api.schemas_suggest import (
     UnitOut,
     UnitSuggestions,
 )
-from service.api.state import ServiceState
-from service.problems import problem_responses
-from service.store_projects import require_project
-from service.store_transcripts import sentences
+from service.app.suggesting import suggest_for_units
+from service.app.workspace import Workspace
+from service.errors import BatchTooLargeError
+from service.store.ids import TRANSCRIPT_ID_PATTERN
+from service.store.projects import require_project
+from service.store.transcripts import sentences
 
 router = APIRouter(prefix="/v1/projects/{project_id}", tags=["suggestions"])
 
@@ -95,7 +95,7 @@ def _text_before(
     return found[0].text if found and found[0].index == offset - 1 else ""
 
 
-def _check_batch(state: ServiceState, count: int, how: str) -> None:
+def _check_batch(state: Workspace, count: int, how: str) -> None:
     most = state.settings.max_batch_sentences
     if count > most:
         raise BatchTooLargeError(
@@ -105,42 +105,38 @@ def _check_batch(state: ServiceState, count: int, how: str) -> None:
 
 
 def suggest_units(
-    state: ServiceState,
+    state: Workspace,
     project_id: str,
     options: SuggestOptions,
     units: list[UnitOut],
     contexts: Sequence[UnitContext] | None = None,
 ) -> SuggestionsOut:
-    """Fit (or reuse) the project's suggester, embed the units, and suggest with evidence.
+    """The application's suggestions for these units, as the API's response.
 
     ``contexts`` (one per unit) is what the model reads for each: a project model reads the
     speaker and the previous unit's text too. Without it, each unit's text and speaker.
     """
-    fitted = state.engine.fitted(project_id, options.method, options.k)
-    suggester = configured(
-        fitted,
-        threshold=options.threshold,
-        abstain_below=options.abstain_below,
-        top=options.top,
-        evidence=options.evidence,
+    if contexts is None:
+        contexts = [UnitContext(unit.text, unit.speaker or "") for unit in units]
+    batch = suggest_for_units(
+        state,
+        project_id,
+        contexts,
+        method=options.method,
+        k=options.k,
+        options=options.per_call(),
     )
-    agent = state.encoder.model_id
-    results: list[UnitSuggestion] = []
-    if units:
-        texts = [unit.text for unit in units]
-        if contexts is None:
-            contexts = [UnitContext(unit.text, unit.speaker or "") for unit in units]
-        results = suggester.suggest(state.embed_units(contexts), texts, agent)
-    state.metrics.suggestions.labels(method=suggester.method).inc(len(units))
     return SuggestionsOut(
         project_id=project_id,
-        method=suggester.method,
-        agent=agent,
-        codebook_version=fitted.codebook_version,
-        cold_start=fitted.cold_start,
-        exemplar_count=fitted.exemplar_count,
-        refitting=fitted.refitting,
-        units=[_unit_out(unit, result, agent) for unit, result in zip(units, results, strict=True)],
+        method=batch.method,
+        agent=batch.agent,
+        codebook_version=batch.codebook_version,
+        cold_start=batch.cold_start,
+        exemplar_count=batch.exemplar_count,
+        units=[
+            _unit_out(unit, result, batch.agent)
+            for unit, result in zip(units, batch.units, strict=True)
+        ],
     )
 
 

@@ -17,15 +17,15 @@ from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 from codebook.errors import TranscriptError
 from codebook.transcripts import TRANSCRIPT_FORMATS, parse_transcript, split_sentences
 from service.api.deps import Cursor, Limit, ProjectId, State, next_cursor
+from service.api.problems import problem_responses
 from service.api.schemas import (
-    TRANSCRIPT_ID_PATTERN,
     SentenceOut,
     TranscriptDetail,
     TranscriptOut,
     TranscriptPage,
 )
-from service.problems import problem_responses
-from service.store_transcripts import (
+from service.store.ids import TRANSCRIPT_ID_PATTERN
+from service.store.transcripts import (
     get_transcript,
     insert_transcript,
     list_transcripts,

@@ -1,0 +1,196 @@
+"""A project's coder: the one way from coded exemplars and new units to suggestions.
+
+It owns the encoder, the head (a suggester of the chosen method), the head's calibration, the
+cold start, and how it learns from a change to the exemplars. The command line, the service,
+the evaluation harness, ``intercoder train`` and the REFI-QDA export all build one through
+:func:`make_coder`, so the same units and exemplars give the same suggestions everywhere.
+
+Learning from a change (an accepted, rejected or recoded suggestion) does not recalibrate: the
+head is refitted on the new exemplars with its calibrated thresholds kept (``update``), which
+is what makes learning interactive. Thresholds are recalibrated by a full fit once the
+exemplars have drifted by ``recalibrate_after_share`` since the last calibration, or when the
+coder leaves the cold start.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Self
+
+import numpy as np
+import pandas as pd
+
+from codebook.model import Codebook
+from models.calibration import NEVER
+from models.cold_start import cold_start_exemplars
+from models.context import UnitContext, encode_units
+from models.encoder import Embeddings, Encoder
+from models.errors import NotFittedError
+from models.exemplars import Exemplars, exemplars_from_frame, with_codebook_fallback
+from models.methods import COLD_START_METHOD, DEFAULT_METHOD, SuggestOptions, method_params
+from models.suggesters import BaseSuggester, Decisions, make_suggester
+from models.suggesters.base import IndexKind
+from models.suggestions import UnitSuggestion
+
+RECALIBRATE_AFTER_SHARE = 0.1
+
+
+@dataclass(frozen=True)
+class CoderState:
+    """What a fitted coder stands on, for interfaces to report (never the estimator itself)."""
+
+    method: str
+    cold_start: bool
+    exemplar_count: int
+    calibrated_count: int
+    codebook_version: str
+    model_id: str
+
+
+class ProjectCoder:
+    """Encoder + head + calibration for one codebook; ``method`` names the head.
+
+    ``k`` is the neighbours voting in ``knn`` and ``blend``; ``index_kind`` the exemplar
+    index's kind ("exact" reproduces figures exactly; "auto" switches to HNSW on large
+    projects); ``recalibrate_after_share`` how far the exemplars may drift from those the
+    thresholds were calibrated on before :meth:`learn` recalibrates.
+    """
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        method: str = DEFAULT_METHOD,
+        *,
+        k: int = 10,
+        index_kind: IndexKind = "auto",
+        recalibrate_after_share: float = RECALIBRATE_AFTER_SHARE,
+    ) -> None:
+        self.encoder = encoder
+        self.method = method
+        self.k = k
+        self.index_kind = index_kind
+        self.recalibrate_after_share = recalibrate_after_share
+
+    # -- learning -----------------------------------------------------------------------------
+
+    def fit(self, exemplars: Exemplars | None, codebook: Codebook) -> Self:
+        """Learn from coded exemplars with a full calibration; none (or an empty set) gives
+        the cold start: the prototype head over the codebook's own texts."""
+        self.cold_start_ = exemplars is None or len(exemplars) == 0
+        if self.cold_start_:
+            head = make_suggester(COLD_START_METHOD, index_kind=self.index_kind)
+            head.fit(cold_start_exemplars(codebook, self.encoder), codebook)
+            self.exemplar_count_ = 0
+        else:
+            assert exemplars is not None
+            head = self._new_head().fit(self._with_fallback(exemplars, codebook), codebook)
+            self.exemplar_count_ = len(exemplars)
+        self.head_ = head
+        self.codebook_ = codebook
+        self.calibrated_count_ = self.exemplar_count_
+        return self
+
+    def fit_frame(self, coded: pd.DataFrame, codebook: Codebook) -> Self:
+        """Learn from a coded-units table (one coding per unit), embedding it once."""
+        exemplars = exemplars_from_frame(coded, self.encoder) if len(coded) else None
+        return self.fit(exemplars, codebook)
+
+    def learn(self, exemplars: Exemplars | None, codebook: Codebook) -> Self:
+        """Learn from the project's exemplars after a change (added, removed or recoded).
+
+        Keeps the calibrated thresholds while the change is small; a new codebook, the first
+        exemplars, or drift past ``recalibrate_after_share`` recalibrate in full.
+        """
+        self._check_fitted()
+        count = 0 if exemplars is None else len(exemplars)
+        drift = abs(count - self.calibrated_count_)
+        if (
+            exemplars is None
+            or count == 0
+            or self.cold_start_
+            or codebook.version != self.codebook_.version
+            or drift > self.recalibrate_after_share * max(self.calibrated_count_, 1)
+        ):
+            return self.fit(exemplars, codebook)
+        # A copy learns: whoever holds this coder's previous head keeps using it undisturbed.
+        head = copy.copy(self.head_)
+        self.head_ = head.update(self._with_fallback(exemplars, codebook))
+        self.exemplar_count_ = count
+        return self
+
+    # -- suggesting ---------------------------------------------------------------------------
+
+    def suggest(
+        self, units: Sequence[UnitContext], options: SuggestOptions | None = None
+    ) -> list[UnitSuggestion]:
+        """Suggestions for units, each read as the encoder reads units (with its speaker and
+        previous unit for a project model)."""
+        self._check_fitted()
+        vectors = encode_units(self.encoder, units)
+        return self.suggest_vectors(vectors, [unit.text for unit in units], options)
+
+    def suggest_vectors(
+        self, vectors: Embeddings, texts: list[str], options: SuggestOptions | None = None
+    ) -> list[UnitSuggestion]:
+        """Suggestions for units already embedded by this coder's encoder."""
+        self._check_fitted()
+        if not texts:
+            return []
+        head = self._configured(options or SuggestOptions())
+        return head.suggest(vectors, texts, self.encoder.model_id)
+
+    def decide_vectors(self, vectors: Embeddings) -> Decisions:
+        """Decided codes, scores and confidence over the codebook's codable codes, for
+        scoring many units at once (the evaluation harness)."""
+        self._check_fitted()
+        return self.head_.decide(vectors)
+
+    @property
+    def state(self) -> CoderState:
+        self._check_fitted()
+        return CoderState(
+            method=self.head_.method,
+            cold_start=self.cold_start_,
+            exemplar_count=self.exemplar_count_,
+            calibrated_count=self.calibrated_count_,
+            codebook_version=self.codebook_.version,
+            model_id=self.encoder.model_id,
+        )
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _new_head(self) -> BaseSuggester:
+        return make_suggester(
+            self.method, index_kind=self.index_kind, **method_params(self.method, k=self.k)
+        )
+
+    def _with_fallback(self, exemplars: Exemplars, codebook: Codebook) -> Exemplars:
+        """The prototype head falls back to the codebook's texts for codes nobody coded."""
+        if self.method != "prototype":
+            return exemplars
+        return with_codebook_fallback(exemplars, cold_start_exemplars(codebook, self.encoder))
+
+    def _configured(self, options: SuggestOptions) -> BaseSuggester:
+        """A per-call copy of the head with these options; the fitted head stays untouched.
+
+        Shallow: the fitted scorer and evidence index are shared (their searches lock).
+        """
+        head = copy.copy(self.head_)
+        head.top_n = options.top
+        head.n_evidence = options.evidence
+        head.abstain_below = options.abstain_below
+        if options.threshold is not None:
+            learned = self.head_.thresholds_
+            # A code no exemplar carries keeps NEVER: its score is 0 and a threshold of 0
+            # would suggest it for every sentence.
+            head.thresholds_ = np.where(learned >= NEVER, NEVER, options.threshold)
+        return head
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "head_"):
+            raise NotFittedError(
+                "this ProjectCoder is not fitted yet: call fit(exemplars, codebook) (or "
+                "fit(None, codebook) for the cold start) before suggesting"
+            )

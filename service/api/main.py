@@ -1,0 +1,79 @@
+"""The FastAPI application: ``create_app(settings)`` and what it does at start and stop.
+
+At start (the lifespan), once per process: open the store, refuse to run where API keys are
+required and none exists, load the encoder (behind the embedding cache), re-embed exemplars
+stored by another model, open every project's index (rebuilding any that is out of step with the
+database), and start the periodic index saver. At stop (uvicorn's graceful shutdown on SIGTERM,
+after in-flight requests finish): save changed indexes and close the database.
+
+Middleware, outermost first: the request log (id, timing, metrics), the catch-all that turns
+unexpected errors into 500 problems, then the request-size guard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from models.encoder import Encoder
+from service.api import (
+    decisions,
+    evaluations,
+    exemplars,
+    ops,
+    projects,
+    refi,
+    suggestions,
+    transcripts,
+)
+from service.api.limits import BodySizeLimit
+from service.api.problems import CatchAllProblems, install_problem_handlers
+from service.app.lifecycle import close_workspace, open_workspace
+from service.metrics import Metrics, RequestLog, configure_logging
+from service.settings import Settings, get_settings
+
+DESCRIPTION = """\
+Suggests qualitative codes for interview sentences from the sentences your team already coded,
+shows the exemplars behind every suggestion, and learns from each accepted or changed coding at
+once. Errors are `application/problem+json`. Transcripts never leave this machine.
+"""
+
+
+def create_app(settings: Settings | None = None, *, encoder: Encoder | None = None) -> FastAPI:
+    """The service. ``encoder`` replaces the configured model (tests pass a tiny one)."""
+    settings = settings or get_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level)
+        state, saver = await run_in_threadpool(open_workspace, settings, encoder, metrics)
+        app.state.service = state
+        try:
+            yield
+        finally:
+            await run_in_threadpool(close_workspace, state, saver)
+
+    app = FastAPI(
+        title="intercoder",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    routers = (ops, refi, projects, exemplars, transcripts, suggestions, decisions, evaluations)
+    for module in routers:
+        app.include_router(module.router)
+    # add_middleware wraps what is already there, so the last added runs first.
+    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
+    app.add_middleware(CatchAllProblems)
+    app.add_middleware(RequestLog, metrics=metrics)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """For ``uvicorn --factory service.api.main:app_from_environment`` (INTERCODER_* settings)."""
+    return create_app(get_settings())

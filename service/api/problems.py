@@ -1,0 +1,255 @@
+"""The one place where errors become HTTP responses: ``application/problem+json`` (RFC 9457).
+
+Every class of intercoder's error tree (``codebook.errors`` and the index errors) has a row in
+:data:`ERROR_STATUS`, and a test fails when a new class lacks one. A 4xx body carries the
+error's own message as ``detail`` (it says what was expected, what was found and how to fix it)
+and ``problems`` when the error collected several. A 5xx body never carries internals: it gives
+a correlation id that finds the full error, traceback included, in the server's log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from codebook.errors import (
+    CodebookError,
+    CodedDataError,
+    DatasetUnavailableError,
+    InputError,
+    IntercoderError,
+    RefiFileError,
+    TranscriptError,
+    UnknownNameError,
+)
+from models.errors import IndexFileError, IndexMismatchError, ModelIntegrityError, NotFittedError
+from service.errors import (
+    AuthError,
+    BatchTooLargeError,
+    ConfigurationError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PayloadTooLargeError,
+    StoreError,
+)
+
+logger = logging.getLogger("intercoder.service")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_TYPE_PREFIX = "urn:intercoder:problem:"
+
+ERROR_STATUS: dict[type[IntercoderError], tuple[int, str]] = {
+    IntercoderError: (500, "Internal error"),
+    InputError: (422, "Invalid input"),
+    CodebookError: (422, "Invalid codebook"),
+    TranscriptError: (422, "Unreadable transcript"),
+    RefiFileError: (422, "Unreadable REFI-QDA file"),
+    CodedDataError: (422, "Invalid coded data"),
+    UnknownNameError: (422, "Unknown name"),
+    NotFoundError: (404, "Not found"),
+    ConflictError: (409, "Conflict"),
+    PayloadTooLargeError: (413, "Payload too large"),
+    BatchTooLargeError: (422, "Batch too large"),
+    AuthError: (401, "API key required"),
+    ForbiddenError: (403, "Forbidden"),
+    ConfigurationError: (500, "Server misconfigured"),
+    StoreError: (503, "Store unavailable"),
+    DatasetUnavailableError: (503, "Not installed on this server"),
+    ModelIntegrityError: (503, "Model unavailable"),
+    NotFittedError: (500, "Internal error"),
+    IndexMismatchError: (500, "Internal error"),
+    IndexFileError: (500, "Internal error"),
+}
+"""Status and title of every error class; a class's own row, never only its parent's."""
+
+_HTTP_TITLES = {404: "Not found", 405: "Method not allowed", 422: "Invalid request"}
+
+
+class ProblemItem(BaseModel):
+    """One thing wrong with the input, and where it is."""
+
+    location: str = Field(examples=["interview.yaml:12", "body.sentences.0"])
+    message: str = Field(examples=["code 'A.1': unknown parent 'Z'"])
+
+
+class ProblemDetails(BaseModel):
+    """An error response (RFC 9457 problem details)."""
+
+    type: str = Field(examples=["urn:intercoder:problem:not-found"])
+    title: str = Field(examples=["Not found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(
+        examples=["there is no project 'study-1'; list the projects with GET /v1/projects"]
+    )
+    correlation_id: str = Field(description="also in the server's log line for this request")
+    problems: list[ProblemItem] = Field(default_factory=list)
+
+
+def status_for(error: IntercoderError) -> tuple[int, str]:
+    """The row of the nearest class in the error's ancestry (exact class first)."""
+    for cls in type(error).__mro__:
+        if cls in ERROR_STATUS:
+            return ERROR_STATUS[cls]
+    return ERROR_STATUS[IntercoderError]
+
+
+def request_id(scope: Scope) -> str:
+    """The request's id (set by the request-log middleware), or a fresh one."""
+    state: dict[str, Any] = scope.setdefault("state", {})
+    if "request_id" not in state:
+        state["request_id"] = uuid.uuid4().hex
+    return str(state["request_id"])
+
+
+def problem_of(error: IntercoderError, correlation_id: str) -> ProblemDetails:
+    status, title = status_for(error)
+    if status >= 500:
+        logger.error(
+            "request %s failed: %s: %s", correlation_id, type(error).__name__, error, exc_info=error
+        )
+        return _server_problem(status, title, correlation_id)
+    problems = getattr(error, "problems", [])
+    return ProblemDetails(
+        type=_type_uri(title),
+        title=title,
+        status=status,
+        detail=getattr(error, "message", str(error)),
+        correlation_id=correlation_id,
+        problems=[ProblemItem(location=p.location, message=p.message) for p in problems],
+    )
+
+
+def _server_problem(status: int, title: str, correlation_id: str) -> ProblemDetails:
+    return ProblemDetails(
+        type=_type_uri(title),
+        title=title,
+        status=status,
+        detail=(
+            f"the server could not complete this request; the server's log has the details "
+            f"under correlation id {correlation_id}"
+        ),
+        correlation_id=correlation_id,
+    )
+
+
+def _type_uri(title: str) -> str:
+    return _TYPE_PREFIX + title.lower().replace(" ", "-")
+
+
+def problem_response(problem: ProblemDetails) -> JSONResponse:
+    return JSONResponse(
+        problem.model_dump(mode="json"), status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+async def send_problem(scope: Scope, send: Send, error: IntercoderError) -> None:
+    """Answer an ASGI request with the problem for ``error`` (for middleware)."""
+    await _send(send, problem_of(error, request_id(scope)))
+
+
+async def _send(send: Send, problem: ProblemDetails) -> None:
+    body = json.dumps(problem.model_dump(mode="json")).encode()
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def problem_responses(*statuses: int, inputs: bool = True) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for a route's error statuses; with ``inputs``, also 422,
+    documented as the problem it is instead of FastAPI's default validation-error schema."""
+    chosen = sorted({*statuses, 422} if inputs else set(statuses))
+    # "model" makes FastAPI register the schema (under application/json); the $ref puts it
+    # under the media type these responses really have.
+    schema = {"$ref": "#/components/schemas/ProblemDetails"}
+    return {
+        status: {"model": ProblemDetails, "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}}}
+        for status in chosen
+    }
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Route intercoder errors, request validation errors and HTTP errors to problem+json."""
+
+    async def intercoder_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, IntercoderError)
+        return problem_response(problem_of(error, request_id(request.scope)))
+
+    async def validation_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        items = [
+            ProblemItem(location=".".join(map(str, item["loc"])), message=str(item["msg"]))
+            for item in error.errors()
+        ]
+        problem = ProblemDetails(
+            type=_type_uri("Invalid request"),
+            title="Invalid request",
+            status=422,
+            detail=f"the request does not match the API's schema in {len(items)} place(s); see "
+            "problems, and the OpenAPI document at /openapi.json",
+            correlation_id=request_id(request.scope),
+            problems=items,
+        )
+        return problem_response(problem)
+
+    async def http_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, HTTPException)
+        status, detail = error.status_code, str(error.detail)
+        if status == 400:
+            # FastAPI's answer to a body it cannot decode; malformed JSON already gets 422 from
+            # it, so an undecodable body does too: one status for "fix the request body".
+            status = 422
+            detail = f"{detail}: expected a UTF-8 JSON (or form) body matching the schema"
+        title = _HTTP_TITLES.get(status, "HTTP error")
+        problem = ProblemDetails(
+            type=_type_uri(title),
+            title=title,
+            status=status,
+            detail=detail,
+            correlation_id=request_id(request.scope),
+        )
+        return problem_response(problem)
+
+    app.add_exception_handler(IntercoderError, intercoder_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, http_error)
+
+
+class CatchAllProblems:
+    """Any exception nobody handled becomes a 500 problem with a correlation id, logged with
+    its traceback; the client never sees a stack trace."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            correlation_id = request_id(scope)
+            logger.error("request %s failed unexpectedly", correlation_id, exc_info=error)
+            if started:
+                return  # the head is out; all we can do is end the response
+            await _send(send, _server_problem(500, "Internal error", correlation_id))

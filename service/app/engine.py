@@ -1,0 +1,132 @@
+"""Each project's coders, kept fitted on the project as it is now.
+
+A coder (:class:`models.project_coder.ProjectCoder`) is fitted on a snapshot of the project:
+its codebook, and its exemplars with the vectors from the project's in-memory index (so a
+refit never re-reads or re-embeds anything). The snapshot is taken while no write can commit,
+so the exemplars and vectors agree.
+
+Every change to the exemplars (an accepted, rejected or recoded suggestion, an upload, a
+delete) counts at the next suggestion: the coder learns from it before answering. How it
+learns is the coder's business (``ProjectCoder.learn``): the head is updated with its
+calibrated thresholds kept, and recalibrated in full after a larger drift. The new coder
+replaces the old one; requests already holding the old one finish with it undisturbed.
+
+A project without exemplars gets the cold start (the prototype head over its codebook's
+definitions and examples), whatever method was asked for.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from codebook.model import Codebook
+from models.encoder import Encoder
+from models.exemplars import Exemplars
+from models.methods import USES_K
+from models.project_coder import ProjectCoder
+from service.store.database import Store
+from service.store.exemplars import all_exemplars
+from service.store.project_index import ProjectIndexes
+from service.store.projects import current_codebook, current_codebook_version, get_project
+
+_CODERS_KEPT_PER_PROJECT = 4
+_log = logging.getLogger("intercoder.service.engine")
+
+
+@dataclass(frozen=True)
+class _Kept:
+    coder: ProjectCoder
+    change_counter: int
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    codebook: Codebook
+    change_counter: int
+    exemplars: Exemplars | None
+
+
+class SuggestionEngine:
+    """Hands out fitted coders; fits or updates at most one at a time per project."""
+
+    def __init__(self, store: Store, indexes: ProjectIndexes, encoder: Encoder) -> None:
+        self.store = store
+        self.indexes = indexes
+        self.encoder = encoder
+        self._coders: dict[str, dict[tuple[str, int], _Kept]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def coder(self, project_id: str, method: str, k: int) -> ProjectCoder:
+        """The project's coder for this method (and k), up to date with every committed
+        change. The caller only reads it: a later change makes a new one."""
+        key = (method, k if method in USES_K else 0)
+        with self._project_lock(project_id):
+            kept = self._coders.get(project_id, {}).get(key)
+            if kept is not None and self._up_to_date(project_id, kept):
+                return kept.coder
+            snapshot = self._snapshot(project_id)
+            started = time.perf_counter()
+            if kept is None:
+                coder = ProjectCoder(self.encoder, method, k=k)
+                coder.fit(snapshot.exemplars, snapshot.codebook)
+            else:
+                # A copy learns, so requests holding the previous coder are not disturbed.
+                coder = copy.copy(kept.coder).learn(snapshot.exemplars, snapshot.codebook)
+            _log.debug(
+                "project %s (%s): coder ready in %.3f s",
+                project_id,
+                method,
+                time.perf_counter() - started,
+            )
+            self._keep(project_id, key, _Kept(coder, snapshot.change_counter))
+            return coder
+
+    def forget(self, project_id: str) -> None:
+        with self._guard:
+            self._coders.pop(project_id, None)
+            self._locks.pop(project_id, None)
+
+    # ----- internals -----------------------------------------------------------------------
+
+    def _up_to_date(self, project_id: str, kept: _Kept) -> bool:
+        if self.indexes.get(project_id).counter != kept.change_counter:
+            return False
+        with self.store.read() as connection:
+            version = current_codebook_version(connection, project_id)
+        return version == kept.coder.state.codebook_version
+
+    def _keep(self, project_id: str, key: tuple[str, int], kept: _Kept) -> None:
+        coders = self._coders.setdefault(project_id, {})
+        coders[key] = kept
+        while len(coders) > _CODERS_KEPT_PER_PROJECT:
+            coders.pop(next(iter(coders)))
+
+    def _project_lock(self, project_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(project_id, threading.Lock())
+
+    def _snapshot(self, project_id: str) -> _Snapshot:
+        with self.store.writes_paused() as connection:
+            project = get_project(connection, project_id)
+            codebook = current_codebook(connection, project_id)
+            rows = all_exemplars(connection, project_id)
+            if not rows:
+                return _Snapshot(codebook, project.change_counter, None)
+            ids = np.array([row.id for row in rows], dtype=np.int64)
+            vectors = self.indexes.get(project_id).index.vectors_for(ids)
+        exemplars = Exemplars(
+            model_id=self.encoder.model_id,
+            vectors=vectors,
+            codes=tuple(frozenset(row.codes) for row in rows),
+            texts=tuple(row.text for row in rows),
+            ids=ids,
+            groups=tuple(row.group for row in rows),
+        )
+        return _Snapshot(codebook, project.change_counter, exemplars)

@@ -1,0 +1,157 @@
+"""Use cases: evaluate coded data (a file, a REFI-QDA project or a public dataset), or a stored
+project, machine against the human coders.
+
+Both run the evaluation harness (``eval.harness``): grouped cross-validation, every method on
+the same folds, each fold's coder built as the command line and the service build theirs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from codebook.errors import InputError
+from eval.crossval import EvalData, prepare
+from eval.harness import EvalOptions, evaluate
+from eval.inputs import EvalInput, load_eval_input
+from eval.methods import method_by_name
+from eval.report_model import Report
+from models.encoder import Encoder
+from service.app.workspace import Workspace
+from service.store.exemplars import all_exemplars, coded_units, exemplar_vectors
+from service.store.projects import current_codebook
+
+if TYPE_CHECKING:
+    from models.finetune import TrainConfig
+
+# The default head, the previous default and the two baselines. Fine-tuning per fold ("tuned")
+# is on request: it did not yet hold on every dataset (eval/RESULTS.md) and takes minutes a fold.
+DEFAULT_METHODS = ("linear", "knn", "tfidf-5nn", "majority")
+
+
+@dataclass(frozen=True)
+class EvaluationPlan:
+    """What to cross-validate, checked before any long work starts."""
+
+    data: str
+    codebook: str | None = None
+    methods: tuple[str, ...] = DEFAULT_METHODS
+    folds: int | None = 5
+    """None: leave one group out."""
+    group_by: str = "group"
+    seed: int = 0
+    max_transcripts: int | None = None
+    max_train_units: int | None = None
+    learning_method: str | None = "linear"
+    shared_dir: Path | None = None
+    min_share: float = 0.5
+    trained_layers: int | None = None
+
+
+def evaluate_coded(
+    plan: EvaluationPlan, encoder: Callable[[], Encoder], progress: Callable[[str], None]
+) -> Report:
+    """Cross-validate the plan's methods on its coded data; ``encoder`` is built only once the
+    inputs are known to be good."""
+    train_config = tuning_config(plan.trained_layers)
+    chosen = [method_by_name(name, train_config) for name in plan.methods]
+    if plan.learning_method is not None:
+        method_by_name(plan.learning_method)  # an unknown name fails now, not after the folds
+    source = load_eval_input(plan.data, plan.codebook, plan.shared_dir, min_share=plan.min_share)
+    frame, note = subsample_transcripts(source.reference, plan.max_transcripts, plan.seed)
+    if plan.group_by == "transcript":
+        frame = frame.assign(group=frame["transcript_id"])
+    data = prepare(frame, source.codebook, encoder())
+    progress("embedded units")
+    options = EvalOptions(
+        n_folds=plan.folds,
+        seed=plan.seed,
+        max_train_units=plan.max_train_units,
+        learning_method=plan.learning_method,
+        grouping="video (AnnoMI video_url)" if _grouped_by_video(frame) else plan.group_by,
+        subsample_note=note,
+        notes=_notes(plan.max_train_units, plan.trained_layers),
+        train_config=train_config,
+    )
+    return evaluate(source, data, chosen, options, progress=progress)
+
+
+def subsample_transcripts(
+    frame: pd.DataFrame, max_transcripts: int | None, seed: int
+) -> tuple[pd.DataFrame, str | None]:
+    """A random sample of whole transcripts, and a note saying so (None: all of them)."""
+    transcripts = sorted(frame["transcript_id"].unique())
+    if max_transcripts is None or max_transcripts >= len(transcripts):
+        return frame, None
+    chosen = set(np.random.default_rng(seed).choice(transcripts, max_transcripts, replace=False))
+    note = f"random sample of {max_transcripts} of {len(transcripts)} transcripts (seed {seed})"
+    return frame.loc[frame["transcript_id"].isin(chosen)].reset_index(drop=True), note
+
+
+def tuning_config(trained_layers: int | None) -> TrainConfig | None:
+    """The fine-tuning settings with the caller's change; None keeps the defaults (and spares
+    loading torch when no tuned method runs)."""
+    if trained_layers is None:
+        return None
+    from models.finetune import TrainConfig
+
+    return dataclasses.replace(TrainConfig(), trained_layers=trained_layers)
+
+
+def _grouped_by_video(frame: pd.DataFrame) -> bool:
+    return bool(frame["group"].astype(str).str.startswith("http").any())
+
+
+def _notes(max_train_units: int | None, trained_layers: int | None) -> tuple[str, ...]:
+    notes = []
+    if max_train_units is not None:
+        notes.append(f"each fold trained on a random sample of at most {max_train_units} units")
+    if trained_layers is not None:
+        notes.append(f"tuned methods fine-tuned the top {trained_layers} of MiniLM's 6 layers")
+    return tuple(notes)
+
+
+def evaluate_stored_project(
+    workspace: Workspace,
+    project_id: str,
+    methods: Sequence[str],
+    *,
+    folds: int,
+    seed: int,
+    max_train_units: int | None,
+) -> Report:
+    """Cross-validate ``methods`` on the project's exemplars, holding out whole groups."""
+    with workspace.store.read() as connection:
+        codebook = current_codebook(connection, project_id)
+        rows = all_exemplars(connection, project_id)
+        _, vectors = exemplar_vectors(connection, project_id, workspace.encoder.dim)
+    groups = tuple(row.group for row in rows)
+    distinct = len(set(groups))
+    if distinct < 2:
+        raise InputError(
+            f"an evaluation holds out whole transcripts (groups), so it needs exemplars from at "
+            f"least 2 of them; project {project_id!r} has {distinct}; code more transcripts"
+        )
+    frame = coded_units(rows)
+    data = EvalData(
+        codebook=codebook, frame=frame, vectors=vectors, encoder=workspace.encoder, groups=groups
+    )
+    chosen = min(folds, distinct)
+    options = EvalOptions(
+        n_folds=chosen,
+        seed=seed,
+        max_train_units=max_train_units,
+        learning_method=None,
+        grouping="group",
+        notes=(f"evaluated by the service on project {project_id!r} with {chosen} folds",),
+    )
+    source = EvalInput(f"project {project_id}", codebook, frame, None, None)
+    return evaluate(
+        source, data, [method_by_name(name) for name in dict.fromkeys(methods)], options
+    )

@@ -1,0 +1,83 @@
+"""Use cases: suggest codes for units of a stored project, or for a transcript file.
+
+The HTTP routes, the REFI-QDA export and the review page call :func:`suggest_for_units`; the
+project's coder comes from the engine, up to date with every committed change. The command
+line calls :func:`suggest_offline`, which fits the same coder on a coded-units table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from codebook.model import Codebook
+from codebook.transcripts import Sentence
+from models.context import UnitContext, preceding_texts, units_of
+from models.encoder import Encoder
+from models.methods import DEFAULT_K, DEFAULT_METHOD, SuggestOptions
+from models.project_coder import ProjectCoder
+from models.suggestions import UnitSuggestion
+from service.app.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class SuggestionBatch:
+    """Suggestions for a batch of units and the fitted coder they came from."""
+
+    method: str
+    agent: str
+    codebook_version: str
+    cold_start: bool
+    exemplar_count: int
+    units: list[UnitSuggestion]
+
+
+def suggest_for_units(
+    workspace: Workspace,
+    project_id: str,
+    units: Sequence[UnitContext],
+    *,
+    method: str = DEFAULT_METHOD,
+    k: int = DEFAULT_K,
+    options: SuggestOptions | None = None,
+) -> SuggestionBatch:
+    """One suggestion per unit (same order), each unit read with its speaker and previous
+    unit where the model reads context; the units are embedded once, refused if unusable."""
+    coder = workspace.engine.coder(project_id, method, k)
+    state = coder.state
+    results: list[UnitSuggestion] = []
+    if units:
+        vectors = workspace.embed_units(units)
+        results = coder.suggest_vectors(vectors, [unit.text for unit in units], options)
+    workspace.metrics.suggestions.labels(method=state.method).inc(len(units))
+    return SuggestionBatch(
+        method=state.method,
+        agent=state.model_id,
+        codebook_version=state.codebook_version,
+        cold_start=state.cold_start,
+        exemplar_count=state.exemplar_count,
+        units=results,
+    )
+
+
+def suggest_offline(
+    encoder: Encoder,
+    codebook: Codebook,
+    sentences: Sequence[Sentence],
+    coded: pd.DataFrame | None,
+    *,
+    method: str = DEFAULT_METHOD,
+    options: SuggestOptions | None = None,
+) -> list[UnitSuggestion]:
+    """Suggestions for a transcript's sentences from a coded-units table (or, without one,
+    the codebook's cold start), with no store: ``intercoder suggest``."""
+    coder = ProjectCoder(encoder, method)
+    if coded is None:
+        coder.fit(None, codebook)
+    else:
+        coder.fit_frame(coded, codebook)
+    texts = [sentence.text for sentence in sentences]
+    speakers = [sentence.speaker for sentence in sentences]
+    return coder.suggest(units_of(texts, speakers, preceding_texts(texts)), options)

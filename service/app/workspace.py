@@ -1,0 +1,136 @@
+"""The workspace every use case works in: settings, store, encoder, indexes, engine, metrics.
+
+Opened once per process (``service.app.lifecycle``): by the HTTP app's lifespan, which keeps
+it in ``request.app.state``, or by the command line for the local store.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from codebook.errors import InputError, Problem
+from models.cache import CachedEncoder
+from models.context import UnitContext, encode_units, units_of
+from models.encoder import Embeddings, Encoder
+from models.index_checks import NORM_TOLERANCE
+from service.metrics import Metrics
+from service.settings import Settings
+from service.store.database import Store
+from service.store.exemplars import exemplar_ids, exemplar_vectors
+from service.store.project_index import ProjectIndexes, StoredState
+from service.store.projects import get_project
+
+if TYPE_CHECKING:
+    from service.app.engine import SuggestionEngine
+
+logger = logging.getLogger("intercoder.service")
+
+
+class SerialEncoder:
+    """Runs every encode on one dedicated thread, one batch at a time.
+
+    The model already spreads one batch over every core. Calling torch from many request
+    threads would also give each calling thread its own OpenMP thread team, and idle teams
+    spinning beside the busy one cost more than they help on a small machine; neither torch
+    modules nor the embedding cache's counters promise thread safety either.
+    """
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encoder")
+
+    @property
+    def model_id(self) -> str:
+        return self.encoder.model_id
+
+    @property
+    def dim(self) -> int:
+        return self.encoder.dim
+
+    @property
+    def context_turns(self) -> int:
+        """The wrapped encoder's: a project model reads each unit with its context."""
+        return self.encoder.context_turns
+
+    def encode(self, texts: list[str]) -> Embeddings:
+        return self._worker.submit(self.encoder.encode, texts).result()
+
+    def close(self) -> None:
+        self._worker.shutdown(wait=True)
+        if isinstance(self.encoder, CachedEncoder):
+            self.encoder.cache.close()
+
+
+@dataclass
+class Workspace:
+    settings: Settings
+    store: Store
+    encoder: SerialEncoder
+    indexes: ProjectIndexes
+    engine: SuggestionEngine
+    metrics: Metrics
+
+    def open_project_index(self, project_id: str) -> None:
+        """Load the project's saved index, or rebuild it from the database when out of step."""
+        with self.store.writes_paused() as connection:
+            project = get_project(connection, project_id)
+            stored = StoredState(
+                project.uid, project.change_counter, exemplar_ids(connection, project_id)
+            )
+            self.indexes.open(
+                project_id,
+                stored,
+                lambda: exemplar_vectors(connection, project_id, self.encoder.dim),
+            )
+            self.metrics.set_exemplar_count(project_id, project.exemplar_count)
+
+    def embed(self, texts: list[str]) -> Embeddings:
+        """Texts without context embedded as by :meth:`embed_units`."""
+        return self.embed_units(units_of(texts))
+
+    def embed_units(self, units: Sequence[UnitContext]) -> Embeddings:
+        """The units' embeddings, each read as the model reads units (a project model with its
+        speaker and previous unit, see models.context), refusing any the index could not hold.
+
+        The bundled model always gives unit vectors; a custom or test encoder may give a zero
+        vector for a text it has no features for. Refused here, before anything is stored.
+        """
+        texts = [unit.text for unit in units]
+        vectors = encode_units(self.encoder, units)
+        norms = np.linalg.norm(vectors, axis=1)
+        bad = np.flatnonzero(~np.isfinite(norms) | (np.abs(norms - 1.0) > NORM_TOLERANCE))
+        if bad.size:
+            raise InputError(
+                f"{bad.size} text(s) get no usable embedding from model {self.encoder.model_id} "
+                "(not a unit vector); rephrase them or leave them out",
+                [Problem(f"text {row}", repr(texts[row][:80])) for row in bad[:20].tolist()],
+            )
+        return vectors
+
+    def apply_exemplar_change(
+        self,
+        project_id: str,
+        counter: int,
+        *,
+        add_ids: list[int] | None = None,
+        add_vectors: Embeddings | None = None,
+        remove_ids: list[int] | None = None,
+    ) -> None:
+        """Bring the in-memory index up to a committed change (call from ``after_commit``).
+
+        Should that fail, the index is rebuilt from the database, which already has the change:
+        the request succeeded and must not report otherwise.
+        """
+        try:
+            ids = None if add_ids is None else np.asarray(add_ids, dtype=np.int64)
+            self.indexes.get(project_id).apply(counter, ids, add_vectors, remove_ids)
+        except Exception:
+            logger.exception("index update failed for project %s; rebuilding it", project_id)
+            self.open_project_index(project_id)
+        self.metrics.set_exemplar_count(project_id, len(self.indexes.get(project_id).index))

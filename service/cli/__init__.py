@@ -1,0 +1,1 @@
+"""The command line, ``intercoder``: thin typer commands over the application layer."""

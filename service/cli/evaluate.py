@@ -1,0 +1,129 @@
+"""``intercoder evaluate``: machine-vs-human agreement, code by code, as JSON and HTML."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from eval.methods import ALL_METHODS
+from service.app.evaluating import DEFAULT_METHODS
+from service.cli.support import exits_cleanly
+
+if TYPE_CHECKING:
+    pass
+
+
+class Grouping(enum.StrEnum):
+    group = "group"
+    transcript = "transcript"
+
+
+@exits_cleanly
+def evaluate(
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data",
+            help="Coded units: a CSV file (see README), a REFI-QDA project (.qdpx) or a "
+            "dataset: annomi:therapist, annomi:client, swda.",
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.json and report.html.")],
+    codebook: Annotated[
+        str | None,
+        typer.Option(
+            "--codebook",
+            help="Codebook .yaml or shipped name; datasets and .qdpx projects bring their own.",
+        ),
+    ] = None,
+    method: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--method",
+            help=f"Repeat to choose from: {', '.join(ALL_METHODS)}; default: "
+            f"{', '.join(DEFAULT_METHODS)}.",
+        ),
+    ] = None,
+    folds: Annotated[int, typer.Option(min=2, help="Grouped folds.")] = 5,
+    leave_one_out: Annotated[
+        bool, typer.Option("--leave-one-out", help="Leave one transcript (group) out instead.")
+    ] = False,
+    group_by: Annotated[
+        Grouping,
+        typer.Option(
+            help="group: the data's grouping column (AnnoMI: the video, stricter than the "
+            "transcript); transcript: the transcript id."
+        ),
+    ] = Grouping.group,
+    seed: Annotated[int, typer.Option(help="Seed for folds, subsamples and bootstraps.")] = 0,
+    max_transcripts: Annotated[
+        int | None,
+        typer.Option(min=2, help="Evaluate on a random sample of this many transcripts."),
+    ] = None,
+    max_train_units: Annotated[
+        int | None,
+        typer.Option(min=10, help="Train each fold on at most this many units (random)."),
+    ] = None,
+    learning_curve: Annotated[
+        bool, typer.Option(help="Kappa against the share of training transcripts.")
+    ] = True,
+    learning_method: Annotated[
+        str, typer.Option(help="The method the learning curve is drawn for.")
+    ] = "linear",
+    shared_dir: Annotated[
+        Path | None, typer.Option(help="The shared/ folder with the public datasets.")
+    ] = None,
+    min_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="For a .qdpx: a sentence takes a coder's code when that coder's selections "
+            "cover at least this share of it.",
+        ),
+    ] = 0.5,
+    trained_layers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=6,
+            help="Tuned methods: how many top layers of MiniLM's 6 to fine-tune (default 2, "
+            "fixed for every dataset; more layers train more slowly).",
+        ),
+    ] = None,
+) -> None:
+    """Cross-validate methods against human coding; write report.json and report.html."""
+    from eval.html_report import write_report
+    from service.app.evaluating import EvaluationPlan, evaluate_coded
+    from service.app.runtime import build_encoder
+
+    plan = EvaluationPlan(
+        data=data,
+        codebook=codebook,
+        methods=tuple(method or DEFAULT_METHODS),
+        folds=None if leave_one_out else folds,
+        group_by=group_by.value,
+        seed=seed,
+        max_transcripts=max_transcripts,
+        max_train_units=max_train_units,
+        learning_method=learning_method if learning_curve else None,
+        shared_dir=shared_dir,
+        min_share=min_share,
+        trained_layers=trained_layers,
+    )
+    steps = 1 + len(plan.methods) + (1 if learning_curve else 0)
+    with typer.progressbar(length=steps, label="evaluating", file=None) as bar:
+
+        def advance(step: str) -> None:
+            bar.label = step
+            bar.update(1)
+
+        report = evaluate_coded(plan, build_encoder, advance)
+    json_path, html_path = write_report(report, out)
+    typer.echo(f"wrote {json_path} and {html_path}")
+    for result in report.methods:
+        kappa = "n/a" if result.kappa is None else f"{result.kappa:.3f}"
+        typer.echo(f"  {result.method:<10} kappa {kappa}")

@@ -1,0 +1,159 @@
+"""``intercoder suggest``: per-sentence code suggestions for a transcript, with evidence."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from codebook.loader import SHIPPED_CODEBOOKS
+from codebook.transcripts import Sentence
+from models.methods import DEFAULT_EVIDENCE, DEFAULT_METHOD, DEFAULT_TOP, METHOD_NAMES
+from models.suggestions import UnitSuggestion
+from service.cli.support import exits_cleanly
+
+MethodChoice = enum.StrEnum("MethodChoice", {name: name for name in METHOD_NAMES})  # type: ignore[misc]
+
+
+class SuggestFormat(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@exits_cleanly
+def suggest(
+    transcript: Annotated[
+        Path,
+        typer.Argument(help="A transcript: .txt with speaker labels, .vtt, .srt, .docx, .csv."),
+    ],
+    codebook: Annotated[
+        str,
+        typer.Option(
+            "--codebook",
+            help=f"A codebook .yaml file or a shipped one: {', '.join(SHIPPED_CODEBOOKS)}.",
+        ),
+    ],
+    exemplars: Annotated[
+        Path | None,
+        typer.Option(
+            "--exemplars",
+            help="Coded units (CSV: transcript_id, text, codes; see README). Without it, the "
+            "codebook's definitions and examples are the exemplars (cold start, prototype).",
+        ),
+    ] = None,
+    method: Annotated[
+        MethodChoice | None,
+        typer.Option(
+            help="linear (default with exemplars), knn, blend, or prototype (the cold start)."
+        ),
+    ] = None,
+    output_format: Annotated[
+        SuggestFormat, typer.Option("--format", help="table for people, csv or json for tools.")
+    ] = SuggestFormat.table,
+    top: Annotated[
+        int, typer.Option(min=1, max=50, help="Codes ranked per sentence.")
+    ] = DEFAULT_TOP,
+    abstain_below: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Leave sentences below this confidence to a human."),
+    ] = 0.0,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            help="A project model folder from `intercoder train`, or any local "
+            "sentence-transformers folder; default: the configured model "
+            "(INTERCODER_MODEL_PATH), else the bundled all-MiniLM-L6-v2.",
+        ),
+    ] = None,
+) -> None:
+    """Suggest codes for each sentence of a transcript, with the exemplars behind them.
+
+    A project model reads each sentence with its speaker and the sentence before it, as it
+    did in training; the bundled model reads the sentence alone.
+    """
+    from codebook.coded_csv import read_coded_csv
+    from codebook.loader import load_codebook
+    from codebook.transcripts import read_transcript, split_sentences
+    from models.methods import SuggestOptions
+    from service.app.runtime import build_encoder
+    from service.app.suggesting import suggest_offline
+
+    book = load_codebook(codebook)
+    sentences = split_sentences(read_transcript(transcript))
+    coded = read_coded_csv(exemplars, book) if exemplars is not None else None
+    chosen = (
+        method.value
+        if method is not None
+        else (DEFAULT_METHOD if coded is not None else "prototype")
+    )
+    if coded is None and chosen != "prototype":
+        typer.echo(
+            f"error: method {chosen!r} needs --exemplars; without coded data only the "
+            "prototype method works (from the codebook's definitions and examples)",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    options = SuggestOptions(top=top, evidence=DEFAULT_EVIDENCE, abstain_below=abstain_below)
+    encoder = build_encoder(model_path=model)
+    suggestions = suggest_offline(encoder, book, sentences, coded, method=chosen, options=options)
+    _print(sentences, suggestions, output_format)
+
+
+def _print(
+    sentences: list[Sentence], suggestions: list[UnitSuggestion], output_format: SuggestFormat
+) -> None:
+    pairs = list(zip(sentences, suggestions, strict=True))
+    if output_format is SuggestFormat.json:
+        rows = [
+            {"sentence": s.model_dump(mode="json"), "suggestion": u.model_dump(mode="json")}
+            for s, u in pairs
+        ]
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif output_format is SuggestFormat.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(
+            ["transcript_id", "sentence", "turn", "speaker", "start", "end", "text",
+             "suggested", "abstained", "confidence", "scores", "evidence"]
+        )  # fmt: skip
+        for sentence, unit in pairs:
+            writer.writerow(
+                [sentence.transcript_id, sentence.index, sentence.turn_index, sentence.speaker,
+                 sentence.start, sentence.end, sentence.text, ";".join(unit.suggested),
+                 unit.abstained, f"{unit.confidence:.3f}", _scores(unit), _evidence(unit)]
+            )  # fmt: skip
+    else:
+        for sentence, unit in pairs:
+            typer.echo(f"{sentence.index:>4} {sentence.speaker or '-'}: {sentence.text}")
+            typer.echo(f"     -> {_decision(unit)}   [{_scores(unit)}]")
+            for code in unit.codes:
+                if code.suggested and code.supporting:
+                    best = code.supporting[0]
+                    typer.echo(f"        {code.code} because ({best.similarity:.2f}) {best.text}")
+
+
+def _decision(unit: UnitSuggestion) -> str:
+    if unit.abstained:
+        return f"abstained (confidence {unit.confidence:.2f})"
+    if unit.no_code:
+        return "no code"
+    return ", ".join(unit.suggested)
+
+
+def _scores(unit: UnitSuggestion) -> str:
+    return ";".join(f"{code.code}={code.score:.2f}" for code in unit.codes)
+
+
+def _evidence(unit: UnitSuggestion) -> str:
+    """The nearest supporting exemplar of each suggested code, as code=exemplar id."""
+    return ";".join(
+        f"{code.code}={code.supporting[0].exemplar_id}"
+        for code in unit.codes
+        if code.suggested and code.supporting
+    )

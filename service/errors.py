@@ -1,0 +1,38 @@
+"""The service layer's errors (see the tree in :mod:`codebook.errors`): the store, the HTTP
+requests and the settings."""
+
+from __future__ import annotations
+
+from codebook.errors import InputError, IntercoderError
+
+
+class NotFoundError(InputError):
+    """A project, exemplar, transcript or codebook version the request names does not exist."""
+
+
+class ConflictError(InputError):
+    """The request clashes with what is stored: an id already taken, a unit already coded."""
+
+
+class PayloadTooLargeError(InputError):
+    """A request body is larger than the service accepts (``max_request_bytes``)."""
+
+
+class BatchTooLargeError(InputError):
+    """One request carries more sentences or exemplars than the service handles at once."""
+
+
+class AuthError(IntercoderError):
+    """The service needs an API key and got none, or one it does not know."""
+
+
+class ForbiddenError(AuthError):
+    """A known API key that does not cover this project or this operation."""
+
+
+class ConfigurationError(IntercoderError):
+    """Settings that cannot work, such as a non-loopback address with no API key to guard it."""
+
+
+class StoreError(IntercoderError):
+    """The service's database cannot be used: written by a newer intercoder, or unreadable."""

@@ -1,0 +1,6 @@
+"""What a project's and a transcript's id may look like: safe as file names and in URLs."""
+
+from __future__ import annotations
+
+PROJECT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+TRANSCRIPT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"

@@ -1,0 +1,107 @@
+"""The layout's rules, read from the source with ``ast``: a broken rule names the file and the
+import that breaks it.
+
+- Layers, lowest first: codebook -> models -> eval -> service; nothing imports upward, and
+  ``codebook`` imports no ML library.
+- Inside ``service``: the interfaces (``api``, ``cli``) call the application layer (``app``,
+  ``refi``) and never each other; the application layer, the store and the REFI bridge import
+  neither interface, nor FastAPI or typer.
+- No package imports ``tests``; no fitted estimator's attribute (``name_``) is read outside
+  ``models``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS = ("codebook", "models", "eval", "service")
+ML_LIBRARIES = ("torch", "sentence_transformers", "transformers", "faiss", "sklearn")
+NO_INTERFACE = ("service/app", "service/store", "service/refi")
+
+
+def _sources(package: str) -> Iterator[Path]:
+    yield from sorted((ROOT / package).rglob("*.py"))
+
+
+def _imports(path: Path) -> Iterator[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.lineno, node.module
+
+
+def _where(path: Path, line: int) -> str:
+    return f"{path.relative_to(ROOT)}:{line}"
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_no_layer_imports_a_higher_one(layer: str) -> None:
+    higher = LAYERS[LAYERS.index(layer) + 1 :]
+    wrong = [
+        f"{_where(path, line)} imports {name}"
+        for path in _sources(layer)
+        for line, name in _imports(path)
+        if name.split(".")[0] in (*higher, "tests")
+    ]
+    assert not wrong, wrong
+
+
+def test_codebook_imports_no_machine_learning_library() -> None:
+    wrong = [
+        f"{_where(path, line)} imports {name}"
+        for path in _sources("codebook")
+        for line, name in _imports(path)
+        if name.split(".")[0] in ML_LIBRARIES
+    ]
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize(("interface", "other"), [("api", "cli"), ("cli", "api")])
+def test_an_interface_never_calls_another(interface: str, other: str) -> None:
+    wrong = [
+        f"{_where(path, line)} imports {name}"
+        for path in _sources(f"service/{interface}")
+        for line, name in _imports(path)
+        if name.startswith(f"service.{other}")
+        # the serve command runs the web app: that is its whole job
+        and not (path.name == "serve.py" and name == "service.api.main")
+    ]
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize("folder", NO_INTERFACE)
+def test_the_application_layer_knows_no_interface(folder: str) -> None:
+    forbidden = ("service.api", "service.cli", "fastapi", "starlette", "typer")
+    wrong = [
+        f"{_where(path, line)} imports {name}"
+        for path in _sources(folder)
+        for line, name in _imports(path)
+        if name.startswith(forbidden)
+    ]
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize("package", ["eval", "service"])
+def test_no_fitted_attribute_is_read_outside_models(package: str) -> None:
+    """Learned state ends in ``_`` (the estimator contract); only ``models`` may touch it."""
+    wrong = []
+    for path in _sources(package):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.endswith("_")
+                and not node.attr.startswith("_")
+                # numpy's scalar types (np.bool_) are names, not learned state
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("np", "numpy"))
+            ):
+                wrong.append(f"{_where(path, node.lineno)} reads .{node.attr}")
+    assert not wrong, wrong
