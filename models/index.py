@@ -3,7 +3,7 @@
 ``ExemplarIndex`` answers k-nearest-neighbour queries by inner product, which is cosine for the
 unit vectors it accepts. It searches exactly (``IndexFlatIP``) while small and approximately
 (``IndexHNSWFlat``) once large, both inside an ``IndexIDMap2`` so the caller's int64 ids (database
-row ids) are stored with the vectors. Figures behind the defaults: eval/RESULTS_index.md,
+row ids) are stored with the vectors. Figures behind the defaults: eval/RESULTS.md (index sections),
 reproduced by ``python -m eval.bench_index``.
 
 Removal: the exact index deletes for real. HNSW cannot delete, so a removed exemplar stays in the
@@ -68,10 +68,10 @@ __all__ = [
 ]
 
 # Exact one-query search (IndexFlatIP, d=384, one thread) takes ~1.8-2.3 ms p50 at 10k vectors
-# and ~2.5-2.7 ms at 12.5k on the 2-core development machine (eval/RESULTS_index.md), growing
+# and ~2.5-2.7 ms at 12.5k on the 2-core development machine (eval/RESULTS.md), growing
 # linearly; HNSW at the defaults below is no slower at 10k and stays ~1-2 ms up to 1M.
 APPROXIMATE_ABOVE = 10_000
-# HNSW settings measured at 1M clustered 384-d vectors (eval/RESULTS_index.md): efConstruction
+# HNSW settings measured at 1M clustered 384-d vectors (eval/RESULTS.md): efConstruction
 # 64 left a graph whose recall@10 stalled at 0.96 however large efSearch; 128 gives 0.998 at
 # efSearch 128 with p50 ~1.2 ms, for a 1M build of ~10-20 min on 2 cores.
 HNSW_M = 32
@@ -112,7 +112,7 @@ class ExemplarIndex:
     saves). ``"exact"`` and ``"hnsw"`` fix the kind. ``ef_search`` (the property) may be changed
     at any time; ``hnsw_m`` and ``ef_construction`` shape the graph and are fixed per index.
 
-    Costs to plan for (2 cores, d=384; eval/RESULTS_index.md): the ``add`` that crosses the
+    Costs to plan for (2 cores, d=384; eval/RESULTS.md): the ``add`` that crosses the
     threshold builds the graph inside the call (12 s measured at 10k while other jobs loaded the
     cores; less when idle); later adds cost ~3 ms a vector. A tombstone rebuild runs inside
     ``remove`` and, like ``save`` (~10 s at 1M), holds the lock, so searches wait; at 1M a
