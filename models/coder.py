@@ -13,9 +13,15 @@ import pandas as pd
 
 from codebook.errors import NotFittedError
 from codebook.model import Codebook
+from models.cold_start import ColdStartSuggester
 from models.context import encode_units, units_of
 from models.encoder import Encoder
-from models.exemplars import codebook_exemplars, exemplars_from_frame, with_codebook_fallback
+from models.exemplars import (
+    codebook_exemplars,
+    cold_start_exemplars,
+    exemplars_from_frame,
+    with_codebook_fallback,
+)
 from models.suggesters import BaseSuggester, PrototypeSuggester
 from models.suggestions import UnitSuggestion
 
@@ -37,9 +43,18 @@ class Coder:
         self.codebook_ = codebook
         return self
 
-    def fit_cold_start(self, codebook: Codebook) -> Self:
-        """Learn from the codebook's definitions and examples alone (no coded data yet)."""
-        self.suggester.fit(codebook_exemplars(codebook, self.encoder), codebook)
+    def fit_cold_start(self, codebook: Codebook, *, background: bool = True) -> Self:
+        """Learn from the codebook's definitions and examples alone (no coded data yet).
+
+        With ``background`` (the default) the shipped background set joins them uncoded, and a
+        prototype suggester becomes a :class:`ColdStartSuggester` with the same parameters, so
+        back-channels and small talk get "no code". ``background=False`` is the plain
+        prototype cold start of before, kept for comparison (eval/bench_cold_start.py).
+        """
+        if background and isinstance(self.suggester, PrototypeSuggester):
+            self.suggester = ColdStartSuggester.like(self.suggester)
+        exemplars = cold_start_exemplars(codebook, self.encoder, background=background)
+        self.suggester.fit(exemplars, codebook)
         self.codebook_ = codebook
         return self
 
