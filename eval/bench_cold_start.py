@@ -15,7 +15,8 @@ background set (the default). Both are scored on:
   out-of-sample data: the share left uncoded, per utterance, per distinct text, and per
   distinct text that is not (case and punctuation aside) a background sentence.
 
-Run: ``python -m eval.bench_cold_start [--shared ../shared] [--no-swda]``.
+Run: ``python -m eval.bench_cold_start [--shared ../shared] [--no-swda] [--background-k 3]``
+(``--background-k``: how many nearest background sentences a unit is compared with, after).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from codebook.loader import load_codebook
 from codebook.model import Codebook
 from codebook.speakers import select_sentences
 from models.coder import Coder
+from models.cold_start import DEFAULT_BACKGROUND_K, ColdStartSuggester
 from models.encoder import Embeddings, Encoder, SentenceTransformerEncoder
 from models.suggesters import PrototypeSuggester
 from models.suggestions import UnitSuggestion
@@ -101,8 +103,9 @@ def sample_figures(
     filtered = got & np.array(coded)
     kind = np.array([row.kind for row in gold])
     content = kind == "coded"
+    # By score: a unit lists its decided code first, which need not be its best-scoring one.
     top3 = [
-        bool(row.codes & {c.code for c in unit.codes[:3]})
+        bool(row.codes & {c.code for c in sorted(unit.codes, key=lambda c: -c.score)[:3]})
         for unit, row in zip(units, gold, strict=True)
     ]
     right = [bool(row.codes & set(unit.suggested)) for unit, row in zip(units, gold, strict=True)]
@@ -148,11 +151,16 @@ def swda_figures(coder: Coder, utterances: Counter[tuple[str, str]]) -> dict[str
 def run(
     book: Codebook,
     encoder: Encoder,
-    background: bool,
+    background_k: int | None,
     gold: list[GoldRow],
     swda: Counter[tuple[str, str]] | None,
 ) -> dict[str, float]:
-    coder = Coder(encoder, PrototypeSuggester(top_n=3)).fit_cold_start(book, background=background)
+    """One cold start: before (``background_k`` None: plain prototype, no background) or after."""
+    if background_k is None:
+        coder = Coder(encoder, PrototypeSuggester(top_n=3)).fit_cold_start(book, background=False)
+    else:
+        suggester = ColdStartSuggester(top_n=3, background_k=background_k)
+        coder = Coder(encoder, suggester).fit_cold_start(book)
     units = coder.suggest([row.text for row in gold])
     coded = select_sentences([row.speaker for row in gold], codebook=book)
     figures = sample_figures(units, gold, coded)
@@ -165,6 +173,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=None, help="the shared folder (../shared)")
     parser.add_argument("--no-swda", action="store_true", help="skip the SwDA back-channels")
+    parser.add_argument("--background-k", type=int, default=DEFAULT_BACKGROUND_K)
     args = parser.parse_args()
     book, gold = load_codebook("interview"), load_gold()
     encoder = MemoEncoder(SentenceTransformerEncoder())
@@ -174,8 +183,8 @@ def main() -> None:
             swda = swda_backchannels(args.shared)
         except IntercoderError as error:
             print(f"SwDA skipped: {error}")
-    before = run(book, encoder, False, gold, swda)
-    after = run(book, encoder, True, gold, swda)
+    before = run(book, encoder, None, gold, swda)
+    after = run(book, encoder, args.background_k, gold, swda)
     kinds = Counter(row.kind for row in gold)
     print(f"interview sample: {len(gold)} sentences, {dict(kinds)}")
     if swda is not None:
