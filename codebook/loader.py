@@ -55,6 +55,24 @@ def _code_lines(text: str) -> list[dict[str, int]]:
     return []
 
 
+def _key_lines(text: str) -> dict[str, int]:
+    """Line numbers of the top-level keys and of the keys of top-level mappings
+    (``speakers.skip``), so that problems outside the code entries name a line too."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        return {}
+    lines: dict[str, int] = {}
+    for key_node, value_node in root.value:
+        lines[str(key_node.value)] = key_node.start_mark.line + 1
+        if isinstance(value_node, yaml.MappingNode):
+            for sub_key, _ in value_node.value:
+                lines[f"{key_node.value}.{sub_key.value}"] = sub_key.start_mark.line + 1
+    return lines
+
+
 def parse_codebook_yaml(text: str, file_label: str = "<codebook>") -> Codebook:
     """Parse and validate YAML text; raise CodebookError listing every problem found."""
     try:
@@ -66,7 +84,7 @@ def parse_codebook_yaml(text: str, file_label: str = "<codebook>") -> Codebook:
             "the codebook is not valid YAML",
             [Problem(where, str(getattr(error, "problem", error)))],
         ) from None
-    return build_codebook(data, Where(file_label, _code_lines(text)))
+    return build_codebook(data, Where(file_label, _code_lines(text), _key_lines(text)))
 
 
 def load_codebook(file_or_name: str | Path) -> Codebook:
@@ -107,4 +125,6 @@ def codebook_to_yaml(codebook: Codebook) -> str:
         data["sets"] = [
             code_set.model_dump(exclude_defaults=True, mode="json") for code_set in codebook.sets
         ]
+    if codebook.speakers.skip:
+        data["speakers"] = {"skip": list(codebook.speakers.skip)}
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -7,6 +7,12 @@ unit may carry several codes or none. Sets (:class:`CodeSet`) name groups of cod
 hierarchy, as QDA programs do, and change nothing about coding. Build codebooks with
 :func:`codebook.loader.build_codebook` (or load them with :func:`codebook.loader.load_codebook`),
 which validates everything; the constructors here trust their input.
+
+A codebook may also say whose talk is coded (:class:`Speakers`): ``speakers: {skip:
+[Interviewer, I, Moderator]}`` in YAML leaves those speakers' sentences uncoded (an
+interviewer's prompts and back-channels carry none of an interview codebook's codes).
+:func:`codebook.speakers.select_sentences` applies it, matching names case-insensitively;
+a user's explicit speaker choice overrides it.
 """
 
 from __future__ import annotations
@@ -67,6 +73,14 @@ class CodeSet(BaseModel):
     """The set's REFI-QDA GUID (lower-case, no braces) when it came from a QDA program."""
 
 
+class Speakers(BaseModel):
+    """Speaker roles the codebook declares: ``skip`` names speakers whose units are not coded."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    skip: tuple[str, ...] = ()
+
+
 class Codebook(BaseModel):
     """A validated codebook. ``version`` is a hash of its content, named by every suggestion."""
 
@@ -77,17 +91,20 @@ class Codebook(BaseModel):
     source: str = ""
     codes: tuple[Code, ...]
     sets: tuple[CodeSet, ...] = ()
+    speakers: Speakers = Speakers()
 
     @cached_property
     def version(self) -> str:
         """First 16 hex digits of the sha256 of the codebook's canonical JSON form.
 
-        Empty ``sets`` and ``guid: None`` are left out of the canonical form, so codebooks
-        written before those fields existed keep the version they always had.
+        Empty ``sets``, empty ``speakers`` and ``guid: None`` are left out of the canonical
+        form, so codebooks written before those fields existed keep the version they always had.
         """
         data = self.model_dump(mode="json")
         if not data["sets"]:
             del data["sets"]
+        if not data["speakers"]["skip"]:
+            del data["speakers"]
         for entry in [*data["codes"], *data.get("sets", [])]:
             if entry["guid"] is None:
                 del entry["guid"]

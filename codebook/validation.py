@@ -18,9 +18,12 @@ from pydantic import ValidationError
 
 from codebook.errors import CodebookError, Problem
 from codebook.model import Code, Codebook, CodeSet, Example
+from codebook.speakers import build_speakers
 from codebook.structure import structure_problems
 
-_TOP_LEVEL_KEYS = {"name", "description", "source", "examples_source", "codes", "sets", "format"}
+_TOP_LEVEL_KEYS = {
+    *("name", "description", "source", "examples_source", "codes", "sets", "format", "speakers")
+}
 _CODE_KEYS = set(Code.model_fields) | {"color"}
 _EXAMPLE_SOURCES = ("project", "study", "user", "dataset")
 _COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
@@ -31,11 +34,26 @@ _GUID_FORMAT = "expected 8-4-4-4-12 hex digits, optionally in braces"
 
 
 class Where:
-    """Maps a code's position and field to a human location such as ``book.yaml:12``."""
+    """Maps a code's position and field to a human location such as ``book.yaml:12``.
 
-    def __init__(self, file_label: str, code_lines: list[dict[str, int]]) -> None:
+    ``key_lines`` holds the lines of top-level keys and of their own keys, named by dotted
+    path (``speakers``, ``speakers.skip``), for problems outside the code entries.
+    """
+
+    def __init__(
+        self,
+        file_label: str,
+        code_lines: list[dict[str, int]],
+        key_lines: dict[str, int] | None = None,
+    ) -> None:
         self.file_label = file_label
         self.code_lines = code_lines
+        self.key_lines = key_lines or {}
+
+    def key(self, path: str) -> str:
+        """The location of a top-level key (or ``key.subkey``); the file when unknown."""
+        line = self.key_lines.get(path) or self.key_lines.get(path.split(".")[0])
+        return f"{self.file_label}:{line}" if line else self.file_label
 
     def __call__(self, index: int | None = None, field: str | None = None) -> str:
         if index is None or index >= len(self.code_lines):
@@ -57,7 +75,8 @@ def build_codebook(data: Any, where: Where | None = None) -> Codebook:
         )
     problems += [
         Problem(
-            where(), f"unknown top-level key {key!r}; expected one of {sorted(_TOP_LEVEL_KEYS)}"
+            where.key(str(key)),
+            f"unknown top-level key {key!r}; expected one of {sorted(_TOP_LEVEL_KEYS)}",
         )
         for key in data
         if key not in _TOP_LEVEL_KEYS
@@ -85,6 +104,7 @@ def build_codebook(data: Any, where: Where | None = None) -> Codebook:
             codes.append((index, code))
     problems += structure_problems(codes, where)
     sets = _build_sets(data.get("sets"), {code.id for _, code in codes}, where, problems)
+    speakers = build_speakers(data.get("speakers"), where, problems)
     if problems:
         raise CodebookError(f"the codebook has {len(problems)} problem(s)", problems)
     return Codebook(
@@ -93,6 +113,7 @@ def build_codebook(data: Any, where: Where | None = None) -> Codebook:
         source=str(data.get("source") or ""),
         codes=tuple(code for _, code in codes),
         sets=sets,
+        speakers=speakers,
     )
 
 

@@ -2,7 +2,8 @@
 
 Suggesters see vectors, not texts, so that cross-validation embeds each text once for all folds
 and methods. :func:`exemplars_from_frame` embeds a coded-units table; :func:`codebook_exemplars`
-turns a codebook's definitions and examples into exemplars for the cold start, when no sentence
+turns a codebook's definitions and examples into exemplars, and :func:`cold_start_exemplars` adds
+the background set (sentences that need no code) to them for the cold start, when no sentence
 has been coded yet.
 """
 
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from codebook.background import load_background
 from codebook.errors import CodedDataError
 from codebook.model import Codebook
 from models.context import encode_units, units_of_frame
@@ -120,6 +122,34 @@ def codebook_exemplars(codebook: Codebook, encoder: Encoder) -> Exemplars:
         codes=tuple(codes),
         texts=tuple(texts),
         ids=np.arange(len(texts), dtype=np.int64),
+    )
+
+
+def cold_start_exemplars(
+    codebook: Codebook, encoder: Encoder, *, background: bool = True
+) -> Exemplars:
+    """The cold start's exemplars: the codebook's texts, then the background set uncoded.
+
+    The one place cold-start exemplar ids are made: -1 - position, so evidence shows they are
+    the codebook's (and the background's), never a coder's, and a codebook text has the id
+    :func:`with_codebook_fallback` gives it. Each codebook text is its own inner-CV group, as
+    in :func:`codebook_exemplars`; background sentences are grouped as in their file, so a
+    held-out "Yeah." is not scored against its near twin "Yeah, yeah.".
+    """
+    from_codebook = codebook_exemplars(codebook, encoder)
+    sentences = load_background() if background else ()
+    texts = from_codebook.texts + tuple(sentence.text for sentence in sentences)
+    vectors = from_codebook.vectors
+    if sentences:
+        vectors = np.vstack([vectors, encoder.encode([sentence.text for sentence in sentences])])
+    return Exemplars(
+        model_id=encoder.model_id,
+        vectors=vectors,
+        codes=from_codebook.codes + tuple(frozenset[str]() for _ in sentences),
+        texts=texts,
+        ids=-1 - np.arange(len(texts), dtype=np.int64),
+        groups=tuple(f"codebook:{row}" for row in range(len(from_codebook)))
+        + tuple(sentence.group for sentence in sentences),
     )
 
 

@@ -34,13 +34,17 @@ DEFAULT_K = 10
 @dataclass(frozen=True)
 class SuggestOptions:
     """Per-call options of a suggestion: how many codes to rank, how many exemplars to show
-    for and against each, when to leave a unit to a human, and an optional single threshold
-    for every code instead of the calibrated ones."""
+    for and against each, when to leave a unit to a human, an optional single threshold for
+    every code instead of the calibrated ones, and whose units are coded: only ``speakers``'
+    or all but ``skip_speakers``' (either replaces the codebook's ``speakers.skip``; see
+    :func:`codebook.speakers.select_sentences`)."""
 
     top: int = DEFAULT_TOP
     evidence: int = DEFAULT_EVIDENCE
     abstain_below: float = 0.0
     threshold: float | None = None
+    speakers: tuple[str, ...] | None = None
+    skip_speakers: tuple[str, ...] | None = None
 
 
 def method_params(method: str, *, k: int = DEFAULT_K) -> dict[str, object]:

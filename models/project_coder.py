@@ -15,7 +15,7 @@ coder leaves the cold start.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Self
 
@@ -23,18 +23,25 @@ import numpy as np
 import pandas as pd
 
 from codebook.model import Codebook
+from codebook.speakers import select_sentences
 from models.calibration import NEVER
-from models.cold_start import cold_start_exemplars
+from models.cold_start import DEFAULT_BACKGROUND_K, ColdStartSuggester
 from models.context import UnitContext, encode_units
 from models.encoder import Embeddings, Encoder
 from models.errors import NotFittedError
-from models.exemplars import Exemplars, exemplars_from_frame, with_codebook_fallback
-from models.methods import COLD_START_METHOD, DEFAULT_METHOD, SuggestOptions, method_params
+from models.exemplars import (
+    Exemplars,
+    cold_start_exemplars,
+    exemplars_from_frame,
+    with_codebook_fallback,
+)
+from models.methods import DEFAULT_METHOD, SuggestOptions, method_params
 from models.suggesters import BaseSuggester, Decisions, make_suggester
 from models.suggesters.base import IndexKind
 from models.suggestions import UnitSuggestion
 
 RECALIBRATE_AFTER_SHARE = 0.1
+Embed = Callable[[Sequence[UnitContext]], Embeddings]
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,8 @@ class ProjectCoder:
     ``k`` is the neighbours voting in ``knn`` and ``blend``; ``index_kind`` the exemplar
     index's kind ("exact" reproduces figures exactly; "auto" switches to HNSW on large
     projects); ``recalibrate_after_share`` how far the exemplars may drift from those the
-    thresholds were calibrated on before :meth:`learn` recalibrates.
+    thresholds were calibrated on before :meth:`learn` recalibrates; ``background_k`` how many
+    background sentences the cold start compares a unit with (``models.cold_start``).
     """
 
     def __init__(
@@ -66,12 +74,14 @@ class ProjectCoder:
         k: int = 10,
         index_kind: IndexKind = "auto",
         recalibrate_after_share: float = RECALIBRATE_AFTER_SHARE,
+        background_k: int = DEFAULT_BACKGROUND_K,
     ) -> None:
         self.encoder = encoder
         self.method = method
         self.k = k
         self.index_kind = index_kind
         self.recalibrate_after_share = recalibrate_after_share
+        self.background_k = background_k
 
     # -- learning -----------------------------------------------------------------------------
 
@@ -79,9 +89,10 @@ class ProjectCoder:
         """Learn from coded exemplars with a full calibration; none (or an empty set) gives
         the cold start: the prototype head over the codebook's own texts."""
         self.cold_start_ = exemplars is None or len(exemplars) == 0
-        if self.cold_start_:
-            head = make_suggester(COLD_START_METHOD, index_kind=self.index_kind)
-            head.fit(cold_start_exemplars(codebook, self.encoder), codebook)
+        if self.cold_start_:  # the prototype, able to say "no code" (models.cold_start)
+            head: BaseSuggester = ColdStartSuggester(
+                background_k=self.background_k, index_kind=self.index_kind
+            ).fit_codebook(codebook, self.encoder)
             self.exemplar_count_ = 0
         else:
             assert exemplars is not None
@@ -123,23 +134,33 @@ class ProjectCoder:
     # -- suggesting ---------------------------------------------------------------------------
 
     def suggest(
-        self, units: Sequence[UnitContext], options: SuggestOptions | None = None
+        self,
+        units: Sequence[UnitContext],
+        options: SuggestOptions | None = None,
+        *,
+        embed: Embed | None = None,
     ) -> list[UnitSuggestion]:
-        """Suggestions for units, each read as the encoder reads units (with its speaker and
-        previous unit for a project model)."""
-        self._check_fitted()
-        vectors = encode_units(self.encoder, units)
-        return self.suggest_vectors(vectors, [unit.text for unit in units], options)
+        """One suggestion per unit, in order. Units whose speaker is not coded (the codebook's
+        speaker roles, or the options' choice) are answered ``skipped`` and never embedded.
 
-    def suggest_vectors(
-        self, vectors: Embeddings, texts: list[str], options: SuggestOptions | None = None
-    ) -> list[UnitSuggestion]:
-        """Suggestions for units already embedded by this coder's encoder."""
+        ``embed`` turns units into vectors (default: this coder's encoder, reading each unit
+        with its speaker and previous unit where the model was trained so); the service
+        passes its own, which runs on one thread and refuses unusable vectors.
+        """
         self._check_fitted()
-        if not texts:
-            return []
-        head = self._configured(options or SuggestOptions())
-        return head.suggest(vectors, texts, self.encoder.model_id)
+        options = options or SuggestOptions()
+        coded = select_sentences(
+            [unit.speaker for unit in units],
+            speakers=options.speakers,
+            skip_speakers=options.skip_speakers,
+            codebook=self.codebook_,
+        )
+        chosen = [unit for unit, keep in zip(units, coded, strict=True) if keep]
+        answers = iter(self._suggest_chosen(chosen, options, embed))
+        return [
+            next(answers) if keep else self._skipped(unit.text)
+            for unit, keep in zip(units, coded, strict=True)
+        ]
 
     def decide_vectors(self, vectors: Embeddings) -> Decisions:
         """Decided codes, scores and confidence over the codebook's codable codes, for
@@ -161,6 +182,26 @@ class ProjectCoder:
 
     # -- internals ----------------------------------------------------------------------------
 
+    def _suggest_chosen(
+        self, units: list[UnitContext], options: SuggestOptions, embed: Embed | None
+    ) -> list[UnitSuggestion]:
+        if not units:
+            return []
+        vectors = (embed or self._embed)(units)
+        head = self._configured(options)
+        return head.suggest(vectors, [unit.text for unit in units], self.encoder.model_id)
+
+    def _embed(self, units: Sequence[UnitContext]) -> Embeddings:
+        return encode_units(self.encoder, units)
+
+    def _skipped(self, text: str) -> UnitSuggestion:
+        return UnitSuggestion.skipped_unit(
+            text,
+            method=self.head_.method,
+            model_id=self.encoder.model_id,
+            codebook_version=self.codebook_.version,
+        )
+
     def _new_head(self) -> BaseSuggester:
         return make_suggester(
             self.method, index_kind=self.index_kind, **method_params(self.method, k=self.k)
@@ -170,7 +211,8 @@ class ProjectCoder:
         """The prototype head falls back to the codebook's texts for codes nobody coded."""
         if self.method != "prototype":
             return exemplars
-        return with_codebook_fallback(exemplars, cold_start_exemplars(codebook, self.encoder))
+        from_codebook = cold_start_exemplars(codebook, self.encoder, background=False)
+        return with_codebook_fallback(exemplars, from_codebook)
 
     def _configured(self, options: SuggestOptions) -> BaseSuggester:
         """A per-call copy of the head with these options; the fitted head stays untouched.

@@ -55,3 +55,28 @@ class UnitSuggestion(BaseModel):
     method: str
     model_id: str
     codebook_version: str
+    skipped: bool = Field(
+        default=False,
+        description="not coded at all: its speaker is not coded (the codebook's speaker roles "
+        "or the caller's choice); no codes, no scores, no evidence",
+    )
+
+    @classmethod
+    def skipped_unit(
+        cls, text: str, *, method: str, model_id: str, codebook_version: str
+    ) -> UnitSuggestion:
+        """The answer for a unit left out by the speaker choice: the same shape, nothing in it."""
+        return cls(
+            text=text,
+            suggested=[],
+            codes=[],
+            no_code=False,
+            no_code_score=0.0,
+            no_code_evidence=[],
+            abstained=False,
+            confidence=0.0,
+            method=method,
+            model_id=model_id,
+            codebook_version=codebook_version,
+            skipped=True,
+        )

@@ -18,11 +18,12 @@ first, then one labelled paragraph (paragraphs are separated by a blank line) pe
 and reading splits a description the same way, so they survive a round trip through any QDA
 program that keeps descriptions. An unlabelled paragraph after a labelled one continues it.
 
-What REFI-QDA has no place for: the codebook's name, description and source, each code's id and
-the codebook's order, travel in an ``<?intercoder {json}?>`` processing instruction inside
-``<CodeBook>``, which other programs ignore. A file without one gets the name its caller gives
-and ids from names. GUIDs intercoder invents for codes that had none (derived from the codebook
-name and code id, so re-exports agree) are recognised on reading and dropped again.
+What REFI-QDA has no place for: the codebook's name, description and source, its speaker roles
+(``speakers``, only when it declares some), each code's id and the codebook's order, travel in
+an ``<?intercoder {json}?>`` processing instruction inside ``<CodeBook>``, which other programs
+ignore. A file without one gets the name its caller gives and ids from names. GUIDs intercoder
+invents for codes that had none (derived from the codebook name and code id, so re-exports
+agree) are recognised on reading and dropped again.
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ def codebook_from_xml(
         "codes": [_code_data(entry, ids, name) for entry in entries],
         "sets": [_set_data(item, ids, name, where) for item in sets if _is_code_set(item)],
     }
+    if "speakers" in note:
+        data["speakers"] = note["speakers"]
     try:
         return build_codebook(data)
     except CodebookError as error:
@@ -118,17 +121,17 @@ def codebook_from_xml(
 def codes_to_xml(parent: ET.Element, codebook: Codebook) -> None:
     """Append the note and ``<Codes>`` (nested, in codebook order) to ``parent``."""
     ids = {code_guid(codebook, code): code.id for code in codebook.codes}
-    parent.append(
-        note_element(
-            {
-                "name": codebook.name,
-                "description": codebook.description,
-                "source": codebook.source,
-                "ids": ids,
-                "order": list(ids),
-            }
-        )
-    )
+    note: dict[str, Any] = {
+        "name": codebook.name,
+        "description": codebook.description,
+        "source": codebook.source,
+        "ids": ids,
+        "order": list(ids),
+    }
+    # Only when declared, so files of codebooks without speaker roles stay byte for byte.
+    if codebook.speakers.skip:
+        note["speakers"] = {"skip": list(codebook.speakers.skip)}
+    parent.append(note_element(note))
     codes = add(parent, "Codes")
     _add_children(codes, codebook, None)
 
@@ -305,6 +308,8 @@ def _note(raw: Any) -> dict[str, Any]:
     }
     if isinstance(ids, dict) and all(isinstance(v, str) for v in ids.values()):
         note["ids"] = {normalise_guid(k) or k: v for k, v in ids.items()}
+    if isinstance(raw.get("speakers"), dict):
+        note["speakers"] = raw["speakers"]
     if isinstance(order, list):
         note["order"] = {normalise_guid(g) or str(g): i for i, g in enumerate(order)}
     return note

@@ -43,6 +43,18 @@ class SuggestOptions(BaseModel):
     evidence: int = Field(
         default=methods.DEFAULT_EVIDENCE, ge=0, le=20, description="exemplars shown for and against"
     )
+    code_speakers: list[str] | None = Field(
+        default=None,
+        max_length=100,
+        description="code only these speakers' units (others come back skipped); replaces the "
+        "codebook's speaker roles",
+    )
+    skip_speakers: list[str] | None = Field(
+        default=None,
+        max_length=100,
+        description="skip these speakers' units instead of the codebook's speakers.skip "
+        "([] codes everyone)",
+    )
 
     def per_call(self) -> methods.SuggestOptions:
         """The options the coder takes for one call."""
@@ -51,6 +63,8 @@ class SuggestOptions(BaseModel):
             evidence=self.evidence,
             abstain_below=self.abstain_below,
             threshold=self.threshold,
+            speakers=None if self.code_speakers is None else tuple(self.code_speakers),
+            skip_speakers=None if self.skip_speakers is None else tuple(self.skip_speakers),
         )
 
 
@@ -146,6 +160,10 @@ class UnitSuggestions(BaseModel):
     no_code_evidence: list[EvidenceOut]
     abstained: bool
     confidence: float
+    skipped: bool = Field(
+        description="not coded: its speaker is not coded (the codebook's speaker roles or "
+        "code_speakers/skip_speakers); no codes, scores or evidence"
+    )
     suggestions: list[CodeSuggestion] = Field(description="highest-scoring codes, best first")
 
 

@@ -149,6 +149,7 @@ def _unit_out(unit: UnitOut, result: UnitSuggestion, agent: str) -> UnitSuggesti
         no_code_evidence=_evidence(result.no_code_evidence),
         abstained=result.abstained,
         confidence=result.confidence,
+        skipped=result.skipped,
         suggestions=[
             CodeSuggestion(
                 code=code.code,

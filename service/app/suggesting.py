@@ -44,13 +44,11 @@ def suggest_for_units(
     options: SuggestOptions | None = None,
 ) -> SuggestionBatch:
     """One suggestion per unit (same order), each unit read with its speaker and previous
-    unit where the model reads context; the units are embedded once, refused if unusable."""
+    unit where the model reads context; the units are embedded once, refused if unusable;
+    units of speakers not coded come back ``skipped``."""
     coder = workspace.engine.coder(project_id, method, k)
     state = coder.state
-    results: list[UnitSuggestion] = []
-    if units:
-        vectors = workspace.embed_units(units)
-        results = coder.suggest_vectors(vectors, [unit.text for unit in units], options)
+    results = coder.suggest(units, options, embed=workspace.embed_units)
     workspace.metrics.suggestions.labels(method=state.method).inc(len(units))
     return SuggestionBatch(
         method=state.method,

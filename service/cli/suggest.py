@@ -63,6 +63,22 @@ def suggest(
         float,
         typer.Option(min=0.0, max=1.0, help="Leave sentences below this confidence to a human."),
     ] = 0.0,
+    speakers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--speakers",
+            help="Code only these speakers' sentences (repeat, or separate with commas); "
+            "replaces the codebook's speaker roles.",
+        ),
+    ] = None,
+    skip_speakers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--skip-speakers",
+            help="Skip these speakers' sentences instead of those the codebook skips "
+            "(repeat, or separate with commas; an empty value codes everyone).",
+        ),
+    ] = None,
     model: Annotated[
         Path | None,
         typer.Option(
@@ -80,6 +96,7 @@ def suggest(
     """
     from codebook.coded_csv import read_coded_csv
     from codebook.loader import load_codebook
+    from codebook.speakers import select_sentences
     from codebook.transcripts import read_transcript, split_sentences
     from models.methods import SuggestOptions
     from service.app.runtime import build_encoder
@@ -100,7 +117,19 @@ def suggest(
             err=True,
         )
         raise typer.Exit(code=2)
-    options = SuggestOptions(top=top, evidence=DEFAULT_EVIDENCE, abstain_below=abstain_below)
+    options = SuggestOptions(
+        top=top,
+        evidence=DEFAULT_EVIDENCE,
+        abstain_below=abstain_below,
+        speakers=_names(speakers),
+        skip_speakers=_names(skip_speakers),
+    )
+    select_sentences(  # a bad speaker choice fails now, before the model loads
+        [sentence.speaker for sentence in sentences],
+        speakers=options.speakers,
+        skip_speakers=options.skip_speakers,
+        codebook=book,
+    )
     encoder = build_encoder(model_path=model)
     suggestions = suggest_offline(encoder, book, sentences, coded, method=chosen, options=options)
     _print(sentences, suggestions, output_format)
@@ -120,13 +149,14 @@ def _print(
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(
             ["transcript_id", "sentence", "turn", "speaker", "start", "end", "text",
-             "suggested", "abstained", "confidence", "scores", "evidence"]
+             "suggested", "abstained", "skipped", "confidence", "scores", "evidence"]
         )  # fmt: skip
         for sentence, unit in pairs:
             writer.writerow(
                 [sentence.transcript_id, sentence.index, sentence.turn_index, sentence.speaker,
                  sentence.start, sentence.end, sentence.text, ";".join(unit.suggested),
-                 unit.abstained, f"{unit.confidence:.3f}", _scores(unit), _evidence(unit)]
+                 unit.abstained, unit.skipped, f"{unit.confidence:.3f}", _scores(unit),
+                 _evidence(unit)]
             )  # fmt: skip
     else:
         for sentence, unit in pairs:
@@ -138,7 +168,16 @@ def _print(
                     typer.echo(f"        {code.code} because ({best.similarity:.2f}) {best.text}")
 
 
+def _names(given: list[str] | None) -> tuple[str, ...] | None:
+    """Speaker names from repeated options, each possibly a comma-separated list."""
+    if given is None:
+        return None
+    return tuple(name.strip() for value in given for name in value.split(",") if name.strip())
+
+
 def _decision(unit: UnitSuggestion) -> str:
+    if unit.skipped:
+        return "skipped (this speaker is not coded)"
     if unit.abstained:
         return f"abstained (confidence {unit.confidence:.2f})"
     if unit.no_code:
