@@ -36,6 +36,7 @@ from models.context import (
 )
 from models.encoder import SentenceTransformerEncoder
 from models.exemplars import Exemplars
+from models.methods import DEFAULT_METHOD
 from models.project_coder import ProjectCoder
 
 BATCH = 2_000
@@ -71,7 +72,7 @@ def corpus_units(count: int, offset: int) -> list[UnitContext]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--method", default="knn")
+    parser.add_argument("--method", default=DEFAULT_METHOD)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--model", default=None, help="a project model folder")
     parser.add_argument("--exemplars", type=int, default=EXEMPLARS)

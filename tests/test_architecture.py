@@ -105,3 +105,16 @@ def test_no_fitted_attribute_is_read_outside_models(package: str) -> None:
             ):
                 wrong.append(f"{_where(path, node.lineno)} reads .{node.attr}")
     assert not wrong, wrong
+
+
+def test_method_names_come_from_one_registry() -> None:
+    from typing import get_args
+
+    from eval.methods import BASELINES
+    from models.methods import METHOD_HELP, METHOD_NAMES
+    from models.suggesters import METHODS
+    from service.api.schemas_suggest import EvaluationMethod, SuggestOptions
+
+    assert set(METHODS) == set(METHOD_NAMES) == set(METHOD_HELP)
+    assert set(get_args(EvaluationMethod)) == set(METHOD_NAMES) | set(BASELINES)
+    assert set(get_args(SuggestOptions.model_fields["method"].annotation)) == set(METHOD_NAMES)
