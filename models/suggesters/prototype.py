@@ -30,7 +30,11 @@ class PrototypeSuggester(BaseSuggester):
     method = "prototype"
 
     def _fit_state(
-        self, exemplars: Exemplars, labels: NDArray[np.bool_], exclusive: list[NDArray[np.intp]]
+        self,
+        exemplars: Exemplars,
+        labels: NDArray[np.bool_],
+        exclusive: list[NDArray[np.intp]],
+        warm: object = None,  # nothing iterative to start from
     ) -> _PrototypeState:
         counts = labels.sum(axis=0)
         sums = labels.T.astype(np.float32) @ exemplars.vectors
