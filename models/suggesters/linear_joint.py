@@ -15,13 +15,15 @@ the solver, so refits on inner folds or after a small change take a few iteratio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
 from scipy.special import expit, log_expit
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from models.encoder import Embeddings
 from models.suggesters.linear_state import LinearState, Multinomial
@@ -72,9 +74,7 @@ def fit_joint(
         binary = np.hstack([labels[:, layout.ovr], labels[:, layout.pairs[:, 1]]])
         signs = (2.0 * binary - 1.0).astype(MATMUL_DTYPE)
         softmax_targets = [np.argmax(labels[:, classes], axis=1) for classes in layout.softmax]
-        # L-BFGS-B's many small vector operations each wake every OpenBLAS thread; on two busy
-        # cores that made a fit up to 8x slower than one thread (measured, eval/RESULTS.md).
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _solver_blas().limit(limits=1):
             result = minimize(
                 _objective,
                 theta,
@@ -85,6 +85,22 @@ def fit_joint(
             )
         theta = result.x
     return _state(layout, theta, mean, dim)
+
+
+@cache
+def _solver_blas() -> ThreadpoolController:
+    """The BLAS that L-BFGS-B calls, to run on one thread: its many small vector operations
+    each woke every OpenBLAS thread, which on two busy cores made a fit up to 8x slower
+    (eval/RESULTS.md). Only scipy's own copy where it has one, so that numpy's products (and
+    torch, in the service) keep their threads; every BLAS where the two are not told apart.
+    Fits overlapping in threads may restore each other's one thread: harmless for this copy."""
+    blas = ThreadpoolController().select(user_api="blas")
+    own = [
+        lib.filepath
+        for lib in blas.lib_controllers
+        if Path(lib.filepath).parent.name == "scipy.libs"
+    ]
+    return blas.select(filepath=own) if own else blas
 
 
 def _layout(labels: NDArray[np.bool_], exclusive: list[NDArray[np.intp]]) -> _Layout:
