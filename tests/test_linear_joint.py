@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from numpy.typing import NDArray
+from sklearn.exceptions import ConvergenceWarning
 
 from models.exemplars import Exemplars
 from models.suggesters import LinearSuggester
@@ -111,3 +112,9 @@ def test_unknown_solver_is_refused() -> None:
     labels = _multi_label(20)
     with pytest.raises(ValueError, match="solver must be"):
         LinearSuggester(solver="newton")._fit_state(_exemplars(labels), labels, [])  # type: ignore[arg-type]
+
+
+def test_too_few_iterations_warn_like_scikit_learn() -> None:
+    labels = _multi_label(100)
+    with pytest.warns(ConvergenceWarning, match="raise max_iter"):
+        LinearSuggester(max_iter=2)._fit_state(_exemplars(labels), labels, [])

@@ -5,7 +5,8 @@ BLAS start-up per iteration; the models share nothing but the data, so their obj
 to one separable problem whose optimum is each model's own. One ``scipy.optimize.minimize``
 over all weights does the work in a few large matrix products per iteration. The objective is
 scikit-learn's ``LogisticRegression(C=c)`` with lbfgs (mean loss + ||W||^2 / (2 C n), free
-intercepts) and so is the stopping rule (largest gradient component below ``tol``).
+intercepts) and so are the stopping settings (largest gradient component below ``tol``, its
+``ftol`` and ``maxls``).
 
 Features are centred first: the same models (the intercepts absorb the mean), but the intercept
 no longer fights the weights, so L-BFGS needs far fewer iterations. A previous state warm-starts
@@ -14,6 +15,7 @@ the solver, so refits on inner folds or after a small change take a few iteratio
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
 from scipy.special import expit, log_expit
+from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController
 
 from models.encoder import Embeddings
@@ -82,6 +85,13 @@ def fit_joint(
                 jac=True,
                 method="L-BFGS-B",
                 options=_LBFGS_OPTIONS | {"maxiter": max_iter, "gtol": tol},
+            )
+        if result.nit >= max_iter:  # as scikit-learn does, rather than fail
+            warnings.warn(
+                f"the joint logistic regression did not converge in {max_iter} iterations; "
+                "raise max_iter",
+                ConvergenceWarning,
+                stacklevel=2,
             )
         theta = result.x
     return _state(layout, theta, mean, dim)
