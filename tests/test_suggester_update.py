@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -105,3 +107,17 @@ def test_carried_thresholds_take_the_fresh_value_only_where_a_code_appeared_or_v
     calibrated = np.array([0.3, NEVER, 0.7, 0.2])
     fresh = np.array([0.5, 0.5, NEVER, 0.5])
     np.testing.assert_array_equal(carried_thresholds(calibrated, fresh), [0.3, 0.5, NEVER, 0.2])
+
+
+def test_update_on_a_shallow_copy_leaves_the_original_serving() -> None:
+    original = LinearSuggester().fit(_without_pear(), BOOK)
+    thresholds, state, index = (
+        original.thresholds_.copy(),
+        original.state_,
+        original.evidence_index_,
+    )
+    updated = copy.copy(original).update(EXEMPLARS)
+    assert original.state_ is state
+    assert original.evidence_index_ is index
+    np.testing.assert_array_equal(original.thresholds_, thresholds)
+    assert updated.thresholds_[PEAR] == DEFAULT_THRESHOLD
