@@ -1,31 +1,43 @@
-"""Benchmark: how long each suggester takes to fit, first with calibration and then the quick
-refit the service does after a small change (thresholds carried over, ``calibration_folds=1``).
+"""Benchmark: how long the linear head takes to fit with calibration, and to learn one more
+exemplar, before and after the joint solver (k-NN for reference).
 
-This is why the service refits slow methods in the background
-(``INTERCODER_BACKGROUND_FIT_SECONDS``): the k-NN refit is an index build, the linear one a
-logistic regression per code. Data: the shipped 75-code interview codebook, synthetic 384-d
-unit vectors around one centre per code, each unit with one code and a second one for a fifth
-of them (multi-label, so every code gets its own model and calibration runs). All methods are
-timed in one run, alternating, so machine noise hits them alike.
+"old" is ``LinearSuggester(solver="per-code")``: a scikit-learn fit per code, and what the
+service did after a small change (a new fit with ``calibration_folds=1``, thresholds carried
+over). "new" is the default joint solver: one L-BFGS run for every code, calibration folds
+warm-started from the full fit, and ``update()`` warm-started from the fitted state. Data: the
+shipped 75-code interview codebook, synthetic 384-d unit vectors around one centre per code,
+each unit with one code and a second one for a fifth of them (multi-label, so every code gets
+its own model and calibration runs). All rows are timed in one run, alternating, so machine
+noise hits them alike. Also timed: building the evidence index, exact (now) or HNSW (what
+"auto" built above 10,000 exemplars before).
 
-Run: ``.venv/bin/python -m eval.bench_fit [--exemplars 10000] [--repeats 1]``.
+Run: ``.venv/bin/python -m eval.bench_fit [--sizes 1000,10000,50000] [--repeats 1]
+[--old-up-to 10000]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
+from collections.abc import Callable
 
 import numpy as np
 
 from codebook.loader import load_codebook
 from codebook.model import Codebook
 from models.exemplars import Exemplars
-from models.suggesters import make_suggester
+from models.suggesters import BaseSuggester, KnnSuggester, LinearSuggester, linear_joint
+from models.suggesters.base import _evidence_index
 
-METHODS = ("knn", "linear", "blend")
 DIM = 384
+Variant = tuple[str, Callable[[], BaseSuggester], bool]  # name, factory, old refit path
+VARIANTS: tuple[Variant, ...] = (
+    ("linear, old (per-code)", lambda: LinearSuggester(solver="per-code"), True),
+    ("linear, new (joint)", LinearSuggester, False),
+    ("knn (reference)", KnnSuggester, False),
+)
 
 
 def synthetic_exemplars(codebook: Codebook, count: int, seed: int = 0) -> Exemplars:
@@ -51,33 +63,64 @@ def synthetic_exemplars(codebook: Codebook, count: int, seed: int = 0) -> Exempl
     )
 
 
-def fit_seconds(method: str, exemplars: Exemplars, codebook: Codebook, folds: int) -> float:
+def _seconds(action: Callable[[], object]) -> float:
     started = time.perf_counter()
-    make_suggester(method, calibration_folds=folds).fit(exemplars, codebook)
+    action()
     return time.perf_counter() - started
+
+
+def fit_and_update(
+    variant: Variant, exemplars: Exemplars, plus_one: Exemplars, codebook: Codebook
+) -> tuple[float, float]:
+    """Seconds for the first calibrated fit, then for learning ``plus_one`` (one more)."""
+    _, factory, old_refit = variant
+    suggester = factory()
+    first = _seconds(lambda: suggester.fit(exemplars, codebook))
+    if old_refit:
+        refit = factory()
+        refit.calibration_folds = 1
+        return first, _seconds(lambda: refit.fit(plus_one, codebook))
+    return first, _seconds(lambda: suggester.update(plus_one))
+
+
+def _index_seconds(exemplars: Exemplars, codebook: Codebook) -> str:
+    exact = _seconds(lambda: _evidence_index(exemplars, codebook, "exact"))
+    hnsw = _seconds(lambda: _evidence_index(exemplars, codebook, "hnsw"))
+    return f"evidence index build: exact {exact:.2f} s, HNSW {hnsw:.2f} s"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--exemplars", type=int, default=10_000)
+    parser.add_argument("--sizes", default="1000,10000,50000", help="exemplar counts, commas")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--old-up-to", type=int, default=10_000, help="skip old above this")
+    parser.add_argument("--matmul", choices=("float32", "float64"), default="float32")
     args = parser.parse_args()
+    linear_joint.MATMUL_DTYPE = np.dtype(args.matmul).type
+    sizes = [int(size) for size in args.sizes.split(",")]
     codebook = load_codebook("interview")
-    exemplars = synthetic_exemplars(codebook, args.exemplars)
-    timings: dict[tuple[str, int], list[float]] = {}
-    for _ in range(args.repeats):
-        for folds in (3, 1):
-            for method in METHODS:
-                seconds = fit_seconds(method, exemplars, codebook, folds)
-                timings.setdefault((method, folds), []).append(seconds)
-    knn_refit = statistics.median(timings[("knn", 1)])
-    print(f"interview codebook ({len(codebook.codable_ids)} codes), {args.exemplars} exemplars")
-    print("| method | first fit, calibrated (s) | refit, thresholds kept (s) | / knn refit |")
+    print(f"interview codebook ({len(codebook.codable_ids)} codes), {os.cpu_count()} CPUs, ")
+    print(f"load average at start {os.getloadavg()}, joint matmuls in {args.matmul}")
+    rows = []
+    for size in sizes:
+        plus_one = synthetic_exemplars(codebook, size + 1)
+        exemplars = plus_one.subset(np.arange(size))
+        chosen = [v for v in VARIANTS if not (v[2] and size > args.old_up_to)]
+        timings: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in chosen}
+        for _ in range(args.repeats):
+            for variant in chosen:
+                timings[variant[0]].append(fit_and_update(variant, exemplars, plus_one, codebook))
+        for name, _, _ in chosen:
+            first = statistics.median(t[0] for t in timings[name])
+            update = statistics.median(t[1] for t in timings[name])
+            rows.append(f"| {size:,} | {name} | {first:.2f} | {update:.3f} |")
+        if size > args.old_up_to:
+            rows.append(f"| {size:,} | linear, old (per-code) | skipped (--old-up-to) | |")
+        print(f"{size:,} exemplars: {_index_seconds(exemplars, codebook)}", flush=True)
+    print(f"load average at end {os.getloadavg()}")
+    print("| exemplars | method | first fit, calibrated (s) | learn one more exemplar (s) |")
     print("|---|---|---|---|")
-    for method in METHODS:
-        first = statistics.median(timings[(method, 3)])
-        refit = statistics.median(timings[(method, 1)])
-        print(f"| {method} | {first:.1f} | {refit:.1f} | {refit / knn_refit:.0f}x |")
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":

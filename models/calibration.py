@@ -74,6 +74,15 @@ def calibrate_thresholds(
     return thresholds
 
 
+def carried_thresholds(
+    calibrated: NDArray[np.float64], fresh: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Calibrated thresholds, except where a code gained its first exemplar or lost its last
+    one since (the fresh default, or NEVER): a refit that does not recalibrate keeps them."""
+    changed = (calibrated >= NEVER) | (fresh >= NEVER)
+    return np.where(changed, fresh, calibrated)
+
+
 def best_threshold(
     scores: NDArray[np.float64], truth: NDArray[np.bool_], target: CalibrationTarget
 ) -> float:

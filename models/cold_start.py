@@ -72,7 +72,11 @@ class ColdStartSuggester(BaseSuggester):
         return cls(background_k=background_k, **params)
 
     def _fit_state(
-        self, exemplars: Exemplars, labels: NDArray[np.bool_], exclusive: list[NDArray[np.intp]]
+        self,
+        exemplars: Exemplars,
+        labels: NDArray[np.bool_],
+        exclusive: list[NDArray[np.intp]],
+        warm: object = None,  # nothing iterative to start from
     ) -> _ColdStartState:
         background = exemplars.vectors[~labels.any(axis=1)]
         return _ColdStartState(

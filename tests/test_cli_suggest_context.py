@@ -74,12 +74,15 @@ def test_a_project_model_reads_each_sentence_with_speaker_and_previous_sentence(
     _suggest(transcript, "--model", str(folder))
     assert asked == [folder]
     previous = ["", *(text for _, text in SENTENCES[:-1])]
+    # The interview codebook skips the interviewer: their sentences are not embedded, but
+    # they are still the previous sentence a participant's sentence is read with.
     expected = [
         contextual_text(UnitContext(text, speaker, before))
         for (speaker, text), before in zip(SENTENCES, previous, strict=True)
+        if speaker != "Interviewer"
     ]
     assert encoder.calls[-1] == expected
-    assert expected[1] == (
+    assert expected[0] == (
         "P3: We retrain the model every week. [SEP] How do you train your models?"
     )
 
@@ -89,7 +92,7 @@ def test_without_model_the_configured_one_reads_the_text_alone(
 ) -> None:
     encoder = HashingEncoder()
     asked = _fake_model(monkeypatch, encoder)
-    _suggest(transcript)
+    _suggest(transcript, "--skip-speakers", "")  # everyone, the interviewer too
     assert asked == [None]
     assert encoder.calls[-1] == [text for _, text in SENTENCES]
 

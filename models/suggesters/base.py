@@ -18,9 +18,9 @@ from numpy.typing import NDArray
 from codebook.errors import CodedDataError, Problem
 from codebook.model import Codebook
 from models.calibration import (
-    NEVER,
     CalibrationTarget,
     calibrate_thresholds,
+    carried_thresholds,
     out_of_fold_scores,
 )
 from models.encoder import Embeddings
@@ -92,11 +92,17 @@ class BaseSuggester(ABC):
 
     @abstractmethod
     def _fit_state(
-        self, exemplars: Exemplars, labels: NDArray[np.bool_], exclusive: list[NDArray[np.intp]]
+        self,
+        exemplars: Exemplars,
+        labels: NDArray[np.bool_],
+        exclusive: list[NDArray[np.intp]],
+        warm: Any = None,
     ) -> Any:
         """Learn whatever scoring needs from these exemplars (pure: no attribute set).
 
-        ``exclusive`` holds the label columns of each exclusive category."""
+        ``exclusive`` holds the label columns of each exclusive category. ``warm`` is a state
+        this suggester made before (on the full data, or before a small change), which an
+        iterative solver may start from; a head without one ignores it."""
 
     @abstractmethod
     def _score_with(self, state: Any, vectors: Embeddings) -> Scores:
@@ -111,17 +117,18 @@ class BaseSuggester(ABC):
         labels = exemplars.label_matrix(code_ids)
         groups = _exclusive_columns(codebook, code_ids, labels)
         exclusive = [columns for columns, _ in groups]
-        # A single-label category always takes its best code, so its codes need no threshold;
-        # when every code is in one, the inner cross-validation would be wasted work.
-        argmax_columns = np.zeros(len(code_ids), dtype=bool)
-        for columns, single_label in groups:
-            argmax_columns[columns] = single_label
+        # The full fit first: the inner folds start from it, which costs an iterative solver
+        # a few iterations each instead of a whole fit.
+        state = self._fit_state(exemplars, labels, exclusive)
 
         def fit_and_score(train: Exemplars, vectors: Embeddings) -> Scores:
-            state = self._fit_state(train, train.label_matrix(code_ids), exclusive)
-            return self._score_with(state, vectors)
+            fold = self._fit_state(train, train.label_matrix(code_ids), exclusive, warm=state)
+            return self._score_with(fold, vectors)
 
         oof = None
+        argmax_columns = _argmax_columns(groups, len(code_ids))
+        # A single-label category always takes its best code, so its codes need no threshold;
+        # when every code is in one, the inner cross-validation would be wasted work.
         if not argmax_columns.all():
             oof = out_of_fold_scores(
                 fit_and_score, exemplars, len(code_ids), self.calibration_folds, self.random_state
@@ -129,32 +136,46 @@ class BaseSuggester(ABC):
         self.thresholds_ = np.where(
             argmax_columns, 0.0, calibrate_thresholds(oof, labels, self.target)
         )
-        self.state_ = self._fit_state(exemplars, labels, exclusive)
+        self.calibrated_count_ = len(exemplars)
         self.codebook_ = codebook
         self.code_ids_ = code_ids
+        self._learned(exemplars, labels, groups, state)
+        return self
+
+    def update(self, exemplars: Exemplars) -> Self:
+        """Learn from a changed set of exemplars (added, removed, recoded) without
+        recalibrating: the scorer is refitted, warm-started from the current one, and the
+        calibrated thresholds are kept, except for a code that gained its first exemplar or
+        lost its last one. ``calibrated_count_`` says how many exemplars the thresholds were
+        calibrated on, so the caller can tell when a full ``fit`` is due."""
+        self._check_fitted()
+        _check_exemplars(exemplars, self.codebook_)
+        labels = exemplars.label_matrix(self.code_ids_)
+        groups = _exclusive_columns(self.codebook_, self.code_ids_, labels)
+        exclusive = [columns for columns, _ in groups]
+        state = self._fit_state(exemplars, labels, exclusive, warm=self.state_)
+        argmax_columns = _argmax_columns(groups, len(self.code_ids_))
+        fresh = np.where(argmax_columns, 0.0, calibrate_thresholds(None, labels, self.target))
+        # A code that joined or left a single-label category's argmax needs the fresh value too.
+        moved = argmax_columns != _argmax_columns(self.groups_, len(self.code_ids_))
+        self.thresholds_ = np.where(moved, fresh, carried_thresholds(self.thresholds_, fresh))
+        self._learned(exemplars, labels, groups, state)
+        return self
+
+    def _learned(
+        self,
+        exemplars: Exemplars,
+        labels: NDArray[np.bool_],
+        groups: list[tuple[NDArray[np.intp], bool]],
+        state: Any,
+    ) -> None:
+        self.state_ = state
         self.exemplars_ = exemplars
         self.groups_ = groups
         # No unit gets more codes than any training unit had: in the cold start every
         # codebook example carries one code, so a sentence gets at most one.
         self.max_codes_ = int(labels.sum(axis=1).max()) if len(labels) else 0
-        self.evidence_index_ = _evidence_index(exemplars, codebook, self.index_kind)
-        return self
-
-    def update(self, exemplars: Exemplars) -> Self:
-        """Learn from a changed exemplar set without recalibrating: the scorer is refitted and
-        the calibrated thresholds kept, except for codes that gained their first exemplar or
-        lost their last (those take the fresh default, or NEVER)."""
-        self._check_fitted()
-        calibrated = self.thresholds_
-        folds = self.calibration_folds
-        self.calibration_folds = 1  # no inner folds: thresholds come from the last calibration
-        try:
-            self.fit(exemplars, self.codebook_)
-        finally:
-            self.calibration_folds = folds
-        changed = (calibrated >= NEVER) | (self.thresholds_ >= NEVER)
-        self.thresholds_ = np.where(changed, self.thresholds_, calibrated)
-        return self
+        self.evidence_index_ = _evidence_index(exemplars, self.codebook_, self.index_kind)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "state_"):
@@ -289,10 +310,24 @@ def _top_share(group_scores: Scores) -> NDArray[np.float64]:
     return np.clip(above_even, 0.0, 1.0)
 
 
+def _argmax_columns(groups: list[tuple[NDArray[np.intp], bool]], codes: int) -> NDArray[np.bool_]:
+    """Codes of single-label categories, decided by argmax (threshold 0)."""
+    argmax = np.zeros(codes, dtype=bool)
+    for columns, single_label in groups:
+        argmax[columns] = single_label
+    return argmax
+
+
 def _evidence_index(exemplars: Exemplars, codebook: Codebook, kind: IndexKind) -> ExemplarIndex:
-    # Positions, not the caller's ids, keep evidence lookups a plain array index.
+    # Exact unless HNSW is asked for by name: the graph took 10.6 s to build for 50,000
+    # exemplars, more than the linear fit, on every fit and update, while an exact search for
+    # one sentence took 5 ms (eval/RESULTS.md, bench_fit).
     index = ExemplarIndex(
-        exemplars.dim, model_id=exemplars.model_id, codebook_version=codebook.version, kind=kind
+        exemplars.dim,
+        model_id=exemplars.model_id,
+        codebook_version=codebook.version,
+        kind="hnsw" if kind == "hnsw" else "exact",
     )
+    # Positions, not the caller's ids, keep evidence lookups a plain array index.
     index.add(np.arange(len(exemplars), dtype=np.int64), exemplars.vectors)
     return index

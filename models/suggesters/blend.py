@@ -52,14 +52,21 @@ class BlendSuggester(BaseSuggester):
         return KnnSuggester(k=self.k, **common), LinearSuggester(c=self.c, **common)
 
     def _fit_state(
-        self, exemplars: Exemplars, labels: NDArray[np.bool_], exclusive: list[NDArray[np.intp]]
+        self,
+        exemplars: Exemplars,
+        labels: NDArray[np.bool_],
+        exclusive: list[NDArray[np.intp]],
+        warm: object = None,
     ) -> _BlendState:
         if not 0.0 <= self.linear_weight <= 1.0:
             raise ValueError(f"linear_weight must be within 0..1, got {self.linear_weight}")
         knn, linear = self._heads()
         return _BlendState(
             knn=knn._fit_state(exemplars, labels, exclusive),
-            linear=linear._fit_state(exemplars, labels, exclusive),
+            # the linear head warm-starts from its own half of a previous blend state
+            linear=linear._fit_state(
+                exemplars, labels, exclusive, warm.linear if isinstance(warm, _BlendState) else None
+            ),
         )
 
     def _score_with(self, state: _BlendState, vectors: Embeddings) -> Scores:

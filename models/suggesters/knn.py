@@ -42,7 +42,11 @@ class KnnSuggester(BaseSuggester):
         self.k = k
 
     def _fit_state(
-        self, exemplars: Exemplars, labels: NDArray[np.bool_], exclusive: list[NDArray[np.intp]]
+        self,
+        exemplars: Exemplars,
+        labels: NDArray[np.bool_],
+        exclusive: list[NDArray[np.intp]],
+        warm: object = None,  # nothing iterative to start from
     ) -> _KnnState:
         if self.k < 1:
             raise ValueError(f"k must be at least 1, got {self.k}")

@@ -5,12 +5,15 @@ construction. Where a codebook category is exclusive and every training unit car
 of its codes (AnnoMI's and SwDA's schemes), those codes share one multinomial model instead: one
 fit instead of one per code, and probabilities that sum to one across the category. A code every
 exemplar carries, or none does, gets a constant score instead of a model.
+
+``solver="joint"`` (the default) fits all those models in one L-BFGS run
+(:mod:`models.suggesters.linear_joint`), warm-started from the previous state where there is
+one; ``"per-code"`` is the scikit-learn fit per model it replaced, kept for comparison.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Unpack
+from typing import Literal, Unpack
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,39 +22,57 @@ from sklearn.linear_model import LogisticRegression
 from models.encoder import Embeddings
 from models.exemplars import Exemplars
 from models.suggesters.base import BaseSuggester, CommonParams, Scores
+from models.suggesters.linear_joint import fit_joint
+from models.suggesters.linear_state import LinearState, Multinomial, linear_scores
 
-
-@dataclass(frozen=True)
-class _Multinomial:
-    columns: NDArray[np.intp]  # codes of the category seen in training, in model class order
-    weights: NDArray[np.float64]  # (dim, classes)
-    biases: NDArray[np.float64]  # (classes,)
-
-
-@dataclass(frozen=True)
-class _LinearState:
-    weights: NDArray[np.float64]  # (dim, codes) for one-vs-rest columns
-    biases: NDArray[np.float64]  # (codes,)
-    constant: NDArray[np.float64]  # (codes,), NaN where a one-vs-rest model was fitted
-    multinomials: tuple[_Multinomial, ...]
+Solver = Literal["joint", "per-code"]
 
 
 class LinearSuggester(BaseSuggester):
     """Logistic regression per code (or per single-label category); ``c`` is the inverse
-    regularisation strength."""
+    regularisation strength, ``tol`` the largest gradient component left at convergence."""
 
     method = "linear"
 
     def __init__(
-        self, *, c: float = 4.0, max_iter: int = 500, **common: Unpack[CommonParams]
+        self,
+        *,
+        c: float = 4.0,
+        max_iter: int = 500,
+        tol: float = 1e-4,
+        solver: Solver = "joint",
+        **common: Unpack[CommonParams],
     ) -> None:
         super().__init__(**common)
         self.c = c
         self.max_iter = max_iter
+        self.tol = tol
+        self.solver = solver
 
     def _fit_state(
+        self,
+        exemplars: Exemplars,
+        labels: NDArray[np.bool_],
+        exclusive: list[NDArray[np.intp]],
+        warm: object = None,
+    ) -> LinearState:
+        if self.solver == "joint":
+            return fit_joint(
+                exemplars.vectors,
+                labels,
+                exclusive,
+                c=self.c,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                warm=warm,
+            )
+        if self.solver != "per-code":
+            raise ValueError(f"solver must be 'joint' or 'per-code', got {self.solver!r}")
+        return self._fit_per_code(exemplars, labels, exclusive)
+
+    def _fit_per_code(
         self, exemplars: Exemplars, labels: NDArray[np.bool_], exclusive: list[NDArray[np.intp]]
-    ) -> _LinearState:
+    ) -> LinearState:
         dim, codes = exemplars.dim, labels.shape[1]
         single_label = [
             columns for columns in exclusive if (labels[:, columns].sum(axis=1) == 1).all()
@@ -73,11 +94,11 @@ class LinearSuggester(BaseSuggester):
             else:
                 model = self._logistic().fit(exemplars.vectors, target)
                 weights[:, column], biases[column] = model.coef_[0], model.intercept_[0]
-        return _LinearState(weights, biases, constant, multinomials)
+        return LinearState(weights, biases, constant, multinomials)
 
     def _fit_multinomial(
         self, vectors: Embeddings, labels: NDArray[np.bool_], columns: NDArray[np.intp]
-    ) -> _Multinomial | None:
+    ) -> Multinomial | None:
         target = columns[np.argmax(labels[:, columns], axis=1)]
         present = np.unique(target)
         if len(present) < 2:
@@ -89,19 +110,10 @@ class LinearSuggester(BaseSuggester):
             intercept = np.array([-model.intercept_[0], model.intercept_[0]]) / 2.0
         else:
             coef, intercept = model.coef_.T, model.intercept_
-        return _Multinomial(classes, np.asarray(coef), np.asarray(intercept))
+        return Multinomial(classes, np.asarray(coef), np.asarray(intercept))
 
     def _logistic(self) -> LogisticRegression:
-        return LogisticRegression(C=self.c, max_iter=self.max_iter)
+        return LogisticRegression(C=self.c, max_iter=self.max_iter, tol=self.tol)
 
-    def _score_with(self, state: _LinearState, vectors: Embeddings) -> Scores:
-        matrix = vectors.astype(np.float64)
-        logits = matrix @ state.weights + state.biases
-        scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -50.0, 50.0)))
-        scores = np.where(np.isnan(state.constant), scores, state.constant)
-        for model in state.multinomials:
-            class_logits = matrix @ model.weights + model.biases
-            class_logits -= class_logits.max(axis=1, keepdims=True)
-            probabilities = np.exp(class_logits)
-            scores[:, model.columns] = probabilities / probabilities.sum(axis=1, keepdims=True)
-        return scores
+    def _score_with(self, state: LinearState, vectors: Embeddings) -> Scores:
+        return linear_scores(state, vectors)

@@ -46,7 +46,11 @@ class PrototypeSuggester(BaseSuggester):
     method = "prototype"
 
     def _fit_state(
-        self, exemplars: Exemplars, labels: NDArray[np.bool_], exclusive: list[NDArray[np.intp]]
+        self,
+        exemplars: Exemplars,
+        labels: NDArray[np.bool_],
+        exclusive: list[NDArray[np.intp]],
+        warm: object = None,  # nothing iterative to start from
     ) -> Prototypes:
         return fit_prototypes(exemplars.vectors, labels)
 
