@@ -29,7 +29,7 @@ from codebook.loader import load_codebook
 from codebook.model import Codebook
 from models.exemplars import Exemplars
 from models.suggesters import BaseSuggester, KnnSuggester, LinearSuggester, linear_joint
-from models.suggesters.base import _evidence_index
+from models.suggesters.search import ExemplarSearch
 
 DIM = 384
 Variant = tuple[str, Callable[[], BaseSuggester], bool]  # name, factory, old refit path
@@ -84,8 +84,8 @@ def fit_and_update(
 
 
 def _index_seconds(exemplars: Exemplars, codebook: Codebook) -> str:
-    exact = _seconds(lambda: _evidence_index(exemplars, codebook, "exact"))
-    hnsw = _seconds(lambda: _evidence_index(exemplars, codebook, "hnsw"))
+    exact = _seconds(lambda: ExemplarSearch.own(exemplars, codebook.version, "exact"))
+    hnsw = _seconds(lambda: ExemplarSearch.own(exemplars, codebook.version, "hnsw"))
     return f"evidence index build: exact {exact:.2f} s, HNSW {hnsw:.2f} s"
 
 

@@ -35,6 +35,7 @@ from models.exemplars import (
     exemplars_from_frame,
     with_codebook_fallback,
 )
+from models.index import ExemplarIndex
 from models.methods import DEFAULT_METHOD, SuggestOptions, method_params
 from models.suggesters import BaseSuggester, Decisions, make_suggester
 from models.suggesters.base import IndexKind
@@ -85,9 +86,18 @@ class ProjectCoder:
 
     # -- learning -----------------------------------------------------------------------------
 
-    def fit(self, exemplars: Exemplars | None, codebook: Codebook) -> Self:
+    def fit(
+        self,
+        exemplars: Exemplars | None,
+        codebook: Codebook,
+        *,
+        index: ExemplarIndex | None = None,
+    ) -> Self:
         """Learn from coded exemplars with a full calibration; none (or an empty set) gives
-        the cold start: the prototype head over the codebook's own texts."""
+        the cold start: the prototype head over the codebook's own texts.
+
+        ``index``: the project's own index over these exemplars (keyed by their ids), which
+        the head then searches instead of building one (see ``models.suggesters.search``)."""
         self.cold_start_ = exemplars is None or len(exemplars) == 0
         if self.cold_start_:  # the prototype, able to say "no code" (models.cold_start)
             head: BaseSuggester = ColdStartSuggester(
@@ -96,7 +106,11 @@ class ProjectCoder:
             self.exemplar_count_ = 0
         else:
             assert exemplars is not None
-            head = self._new_head().fit(self._with_fallback(exemplars, codebook), codebook)
+            head = self._new_head().fit(
+                self._with_fallback(exemplars, codebook),
+                codebook,
+                index=self._shared(index),
+            )
             self.exemplar_count_ = len(exemplars)
         self.head_ = head
         self.codebook_ = codebook
@@ -108,7 +122,13 @@ class ProjectCoder:
         exemplars = exemplars_from_frame(coded, self.encoder) if len(coded) else None
         return self.fit(exemplars, codebook)
 
-    def learn(self, exemplars: Exemplars | None, codebook: Codebook) -> Self:
+    def learn(
+        self,
+        exemplars: Exemplars | None,
+        codebook: Codebook,
+        *,
+        index: ExemplarIndex | None = None,
+    ) -> Self:
         """Learn from the project's exemplars after a change (added, removed or recoded).
 
         Keeps the calibrated thresholds while the change is small; a new codebook, the first
@@ -124,10 +144,12 @@ class ProjectCoder:
             or codebook.version != self.codebook_.version
             or drift > self.recalibrate_after_share * max(self.calibrated_count_, 1)
         ):
-            return self.fit(exemplars, codebook)
+            return self.fit(exemplars, codebook, index=index)
         # A copy learns: whoever holds this coder's previous head keeps using it undisturbed.
         head = copy.copy(self.head_)
-        self.head_ = head.update(self._with_fallback(exemplars, codebook))
+        self.head_ = head.update(
+            self._with_fallback(exemplars, codebook), index=self._shared(index)
+        )
         self.exemplar_count_ = count
         return self
 
@@ -206,6 +228,10 @@ class ProjectCoder:
         return make_suggester(
             self.method, index_kind=self.index_kind, **method_params(self.method, k=self.k)
         )
+
+    def _shared(self, index: ExemplarIndex | None) -> ExemplarIndex | None:
+        # The prototype's fallback adds the codebook's texts, which the project's index lacks.
+        return None if self.method == "prototype" else index
 
     def _with_fallback(self, exemplars: Exemplars, codebook: Codebook) -> Exemplars:
         """The prototype head falls back to the codebook's texts for codes nobody coded."""

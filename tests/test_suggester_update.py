@@ -32,7 +32,8 @@ def test_update_after_adding_exemplars_scores_like_a_fresh_fit() -> None:
     np.testing.assert_array_equal(updated.thresholds_, calibrated)
     assert updated.calibrated_count_ == 30
     assert updated.exemplars_ is EXEMPLARS
-    assert len(updated.evidence_index_) == len(EXEMPLARS)
+    assert updated.search_.count == len(EXEMPLARS)
+    assert len(updated.search_.index) == len(EXEMPLARS)
 
 
 def test_code_gaining_its_first_exemplar_gets_suggested() -> None:
@@ -115,10 +116,10 @@ def test_update_on_a_shallow_copy_leaves_the_original_serving() -> None:
     thresholds, state, index = (
         original.thresholds_.copy(),
         original.state_,
-        original.evidence_index_,
+        original.search_,
     )
     updated = copy.copy(original).update(EXEMPLARS)
     assert original.state_ is state
-    assert original.evidence_index_ is index
+    assert original.search_ is index
     np.testing.assert_array_equal(original.thresholds_, thresholds)
     assert updated.thresholds_[PEAR] == DEFAULT_THRESHOLD

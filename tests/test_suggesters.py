@@ -134,10 +134,15 @@ def test_knn_counts_uncoded_neighbours_as_no_code() -> None:
 def test_knn_evidence_is_the_voters_and_splits_for_and_against() -> None:
     suggester = KnnSuggester(k=6).fit(EXEMPLARS, BOOK)
     query = ENCODER.encode(["an apple makes me happy"])
-    voters = set(EXEMPLARS.ids[suggester.state_.index.search(query, 6).ids[0]])
+    voters = suggester.neighbours(query)
+    assert voters.positions.shape == (1, 6), "the evidence is the k voters"
+    voter_ids = set(EXEMPLARS.ids[voters.positions[0]])
+    # no exemplar outside the voters is nearer than the farthest voter
+    sixth = suggester.state_.index.search(query, 6).scores[0, -1]
+    assert voters.similarities[0].min() == pytest.approx(sixth, abs=1e-6)
     [unit] = suggester.suggest(query, ["an apple makes me happy"], ENCODER.model_id)
     for code in unit.codes:
-        assert {e.exemplar_id for e in code.supporting + code.opposing} <= voters
+        assert {e.exemplar_id for e in code.supporting + code.opposing} <= voter_ids
         assert all(code.code in e.codes for e in code.supporting)
         assert all(code.code not in e.codes for e in code.opposing)
     sims = [e.similarity for e in unit.codes[0].supporting]

@@ -27,7 +27,8 @@ from models.encoder import Embeddings
 from models.errors import NotFittedError
 from models.exemplars import Exemplars
 from models.index import ExemplarIndex
-from models.suggesters.evidence import Neighbours, build_suggestions
+from models.suggesters.evidence import build_suggestions
+from models.suggesters.search import ExemplarSearch, Neighbours
 from models.suggestions import UnitSuggestion
 
 Scores = NDArray[np.float64]
@@ -110,8 +111,13 @@ class BaseSuggester(ABC):
 
     # -- estimator contract -------------------------------------------------------------------
 
-    def fit(self, exemplars: Exemplars, codebook: Codebook) -> Self:
-        """Learn from coded exemplars; thresholds come from cross-validation inside them."""
+    def fit(
+        self, exemplars: Exemplars, codebook: Codebook, *, index: ExemplarIndex | None = None
+    ) -> Self:
+        """Learn from coded exemplars; thresholds come from cross-validation inside them.
+
+        ``index``: a shared index holding these exemplars' vectors under their ids (the
+        project's), searched instead of building one; without it the head builds its own."""
         _check_exemplars(exemplars, codebook)
         code_ids = codebook.codable_ids
         labels = exemplars.label_matrix(code_ids)
@@ -139,10 +145,10 @@ class BaseSuggester(ABC):
         self.calibrated_count_ = len(exemplars)
         self.codebook_ = codebook
         self.code_ids_ = code_ids
-        self._learned(exemplars, labels, groups, state)
+        self._learned(exemplars, labels, groups, state, index)
         return self
 
-    def update(self, exemplars: Exemplars) -> Self:
+    def update(self, exemplars: Exemplars, *, index: ExemplarIndex | None = None) -> Self:
         """Learn from a changed set of exemplars (added, removed, recoded) without
         recalibrating: the scorer is refitted, warm-started from the current one, and the
         calibrated thresholds are kept, except for a code that gained its first exemplar or
@@ -159,7 +165,7 @@ class BaseSuggester(ABC):
         # A code that joined or left a single-label category's argmax needs the fresh value too.
         moved = argmax_columns != _argmax_columns(self.groups_, len(self.code_ids_))
         self.thresholds_ = np.where(moved, fresh, carried_thresholds(self.thresholds_, fresh))
-        self._learned(exemplars, labels, groups, state)
+        self._learned(exemplars, labels, groups, state, index)
         return self
 
     def _learned(
@@ -168,6 +174,7 @@ class BaseSuggester(ABC):
         labels: NDArray[np.bool_],
         groups: list[tuple[NDArray[np.intp], bool]],
         state: Any,
+        index: ExemplarIndex | None,
     ) -> None:
         self.state_ = state
         self.exemplars_ = exemplars
@@ -175,7 +182,11 @@ class BaseSuggester(ABC):
         # No unit gets more codes than any training unit had: in the cold start every
         # codebook example carries one code, so a sentence gets at most one.
         self.max_codes_ = int(labels.sum(axis=1).max()) if len(labels) else 0
-        self.evidence_index_ = _evidence_index(exemplars, self.codebook_, self.index_kind)
+        self.search_ = (
+            ExemplarSearch.own(exemplars, self.codebook_.version, self.index_kind)
+            if index is None
+            else ExemplarSearch.shared(index, exemplars)
+        )
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "state_"):
@@ -192,7 +203,9 @@ class BaseSuggester(ABC):
 
     def decide(self, vectors: Embeddings) -> Decisions:
         """Scores, decided codes (exclusive groups respected), confidence and abstention."""
-        scores = self.scores(vectors)
+        return self._decisions(self.scores(vectors))
+
+    def _decisions(self, scores: Scores) -> Decisions:
         decided = scores >= self.thresholds_
         certainty = _threshold_certainty(scores, self.thresholds_)
         for columns, single_label in self.groups_:
@@ -214,29 +227,45 @@ class BaseSuggester(ABC):
             abstained=confidence < self.abstain_below,
         )
 
-    def no_code_scores(self, vectors: Embeddings, scores: Scores) -> Scores:
+    # -- one search per batch: the neighbours feed the scores (k-NN), "no code" and evidence --
+
+    def _search_k(self) -> int:
+        """How many neighbours one search of a batch brings back."""
+        return max(20, 4 * self.n_evidence)
+
+    def _score_found(self, vectors: Embeddings, found: Neighbours) -> Scores:
+        """The scores, given the batch's neighbours (a head that votes uses them)."""
+        return self._score_with(self.state_, vectors)
+
+    def _no_code_found(self, scores: Scores, found: Neighbours) -> Scores:
         """How strongly "no code" is indicated; 1 minus the best code's score by default."""
         best = scores.max(axis=1) if scores.shape[1] else np.zeros(len(scores))
         return np.clip(1.0 - best, 0.0, 1.0)
 
+    def _evidence_found(self, found: Neighbours) -> Neighbours:
+        """The neighbours shown as evidence: all the search brought back by default."""
+        return found
+
     def neighbours(self, vectors: Embeddings) -> Neighbours:
-        """The exemplars shown as evidence: the nearest ones."""
-        k = max(20, 4 * self.n_evidence)
-        found = self.evidence_index_.search(vectors, k)
-        return Neighbours(similarities=found.scores, positions=found.ids)
+        """The exemplars shown as evidence for these units."""
+        self._check_fitted()
+        matrix = _as_matrix(vectors, self.exemplars_.dim)
+        return self._evidence_found(self.search_.search(matrix, self._search_k()))
 
     def suggest(self, vectors: Embeddings, texts: list[str], model_id: str) -> list[UnitSuggestion]:
-        """Ranked codes with evidence, the decision and abstention for each unit."""
+        """Ranked codes with evidence, the decision and abstention for each unit; the
+        exemplars are searched once for the whole batch."""
         self._check_fitted()
         matrix = _as_matrix(vectors, self.exemplars_.dim)
         if len(texts) != len(matrix):
             raise ValueError(f"got {len(texts)} texts for {len(matrix)} vectors")
-        decisions = self.decide(matrix)
+        found = self.search_.search(matrix, self._search_k())
+        decisions = self._decisions(self._score_found(matrix, found))
         return build_suggestions(
             suggester=self,
             decisions=decisions,
-            no_code=self.no_code_scores(matrix, decisions.scores),
-            neighbours=self.neighbours(matrix),
+            no_code=self._no_code_found(decisions.scores, found),
+            neighbours=self._evidence_found(found),
             texts=texts,
             model_id=model_id,
         )
@@ -316,18 +345,3 @@ def _argmax_columns(groups: list[tuple[NDArray[np.intp], bool]], codes: int) -> 
     for columns, single_label in groups:
         argmax[columns] = single_label
     return argmax
-
-
-def _evidence_index(exemplars: Exemplars, codebook: Codebook, kind: IndexKind) -> ExemplarIndex:
-    # Exact unless HNSW is asked for by name: the graph took 10.6 s to build for 50,000
-    # exemplars, more than the linear fit, on every fit and update, while an exact search for
-    # one sentence took 5 ms (eval/RESULTS.md, bench_fit).
-    index = ExemplarIndex(
-        exemplars.dim,
-        model_id=exemplars.model_id,
-        codebook_version=codebook.version,
-        kind="hnsw" if kind == "hnsw" else "exact",
-    )
-    # Positions, not the caller's ids, keep evidence lookups a plain array index.
-    index.add(np.arange(len(exemplars), dtype=np.int64), exemplars.vectors)
-    return index

@@ -18,9 +18,9 @@ from numpy.typing import NDArray
 from models.encoder import Embeddings
 from models.exemplars import Exemplars
 from models.suggesters.base import BaseSuggester, CommonParams, Scores
-from models.suggesters.evidence import Neighbours
-from models.suggesters.knn import KnnSuggester
+from models.suggesters.knn import KnnSuggester, vote_shares
 from models.suggesters.linear import LinearSuggester
+from models.suggesters.search import Neighbours
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,17 @@ class BlendSuggester(BaseSuggester):
         knn_scores = knn._score_with(state.knn, vectors)
         return weight * linear._score_with(state.linear, vectors) + (1 - weight) * knn_scores
 
-    def neighbours(self, vectors: Embeddings) -> Neighbours:
+    # the batch's one search (``ExemplarSearch``) brings the vote's neighbours
+
+    def _search_k(self) -> int:
+        return max(self.k, super()._search_k())
+
+    def _score_found(self, vectors: Embeddings, found: Neighbours) -> Scores:
+        _, linear = self._heads()
+        weight = self.linear_weight
+        knn_scores = vote_shares(self.state_.knn.labels, found.first(self.k))[0]
+        return weight * linear._score_with(self.state_.linear, vectors) + (1 - weight) * knn_scores
+
+    def _evidence_found(self, found: Neighbours) -> Neighbours:
         """The k neighbours of the vote."""
-        self._check_fitted()
-        found = self.state_.knn.index.search(vectors, self.k)
-        return Neighbours(similarities=found.scores, positions=found.ids)
+        return found.first(self.k)

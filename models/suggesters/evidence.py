@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from models.exemplars import Exemplars
+from models.suggesters.search import Neighbours
 from models.suggestions import CodeScore, Evidence, UnitSuggestion
 
 if TYPE_CHECKING:
     from models.suggesters.base import BaseSuggester, Decisions
-
-
-@dataclass(frozen=True)
-class Neighbours:
-    """Nearest exemplars per unit: cosine similarities and exemplar positions (-1 = none)."""
-
-    similarities: NDArray[np.float32]
-    positions: NDArray[np.int64]
 
 
 def build_suggestions(

@@ -23,6 +23,7 @@ from service.api.schemas import (
     ProjectOut,
     ProjectPage,
 )
+from service.app.projects import create_project as new_project
 from service.app.workspace import Workspace
 from service.store.exemplars import all_code_sets
 from service.store.projects import (
@@ -33,7 +34,6 @@ from service.store.projects import (
     current_codebook,
     delete_project,
     get_project,
-    insert_project,
     list_projects,
     require_project,
 )
@@ -80,16 +80,7 @@ def create_project(
     principal.check_admin("creating a project")
     codebook = resolve_codebook(body)
     project_id = body.id or uuid.uuid4().hex[:12]
-    with state.store.write() as transaction:
-        row = insert_project(
-            transaction.connection, project_id, body.name or codebook.name, codebook
-        )
-
-        def open_empty_index() -> None:
-            state.indexes.create(project_id, row.uid)
-            state.metrics.set_exemplar_count(project_id, 0)
-
-        transaction.after_commit(open_empty_index)
+    row = new_project(state, project_id, body.name or codebook.name, codebook)
     response.headers["Location"] = f"/v1/projects/{project_id}"
     return project_out(state, row)
 

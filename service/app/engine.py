@@ -11,6 +11,9 @@ learns is the coder's business (``ProjectCoder.learn``): the head is updated wit
 calibrated thresholds kept, and recalibrated in full after a larger drift. The new coder
 replaces the old one; requests already holding the old one finish with it undisturbed.
 
+Every head searches the project's own index (persisted beside the store, loaded once, updated
+in place by each committed change), once per batch of sentences; no fit builds one.
+
 A project without exemplars gets the cold start (the prototype head over its codebook's
 definitions and examples), whatever method was asked for.
 """
@@ -72,13 +75,18 @@ class SuggestionEngine:
             if kept is not None and self._up_to_date(project_id, kept):
                 return kept.coder
             snapshot = self._snapshot(project_id)
+            # The project's own index, loaded once and kept in step with the store: every head
+            # searches it instead of building one.
+            index = self.indexes.get(project_id).index
             started = time.perf_counter()
             if kept is None:
                 coder = ProjectCoder(self.encoder, method, k=k)
-                coder.fit(snapshot.exemplars, snapshot.codebook)
+                coder.fit(snapshot.exemplars, snapshot.codebook, index=index)
             else:
                 # A copy learns, so requests holding the previous coder are not disturbed.
-                coder = copy.copy(kept.coder).learn(snapshot.exemplars, snapshot.codebook)
+                coder = copy.copy(kept.coder).learn(
+                    snapshot.exemplars, snapshot.codebook, index=index
+                )
             _log.debug(
                 "project %s (%s): coder ready in %.3f s",
                 project_id,
