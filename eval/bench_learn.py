@@ -1,15 +1,19 @@
-"""Benchmark: how long a coder waits in the service, through the application layer.
+"""Benchmark: how long a coder waits for the service to learn, over HTTP.
 
-For a project on the shipped 75-code interview codebook with N stored exemplars: the first
-suggestion (the project's first calibrated fit), then, repeatedly, a coder's decision (an
-accepted suggestion becomes an exemplar) followed by the next suggestion, which must already
-have learned from it. That second figure is what "interactive" means: the time from accepting
-a suggestion to seeing suggestions from the updated model. It includes reading the project's
-snapshot from SQLite, the head's warm-started update and one search of the project's index.
+For a project on the shipped 75-code interview codebook with N coded exemplars, the service
+(``python -m service.cli.serve`` in a subprocess, with the bundled model) answers:
 
-Exemplars are the synthetic ones of ``eval.bench_fit`` (384-d, one code each, a second for a
-fifth), stored with their vectors; the encoder is the deterministic hashing encoder at 384
-dimensions, so the figures are the engine's, not the model's (which adds ~10 ms a sentence).
+- the first suggestion: the project's first calibrated fit of the method;
+- then, repeatedly, a coder's decision (``POST .../decisions``: a changed coding becomes an
+  exemplar) followed by the next suggestion (``POST .../suggestions``), which must already
+  count that exemplar (``exemplar_count``). Their sum is the time from accepting a suggestion
+  to seeing suggestions from the updated model: the store's write, the snapshot of the project,
+  the head's warm-started update, the one search of the project's index and the model's
+  embedding of both sentences.
+
+Exemplars: AnnoMI and SwDA utterances when ../shared is there (else generated sentences) with
+synthetic interview codes (one each, a second for a fifth of them, grouped in 50 transcripts),
+uploaded once per size. eval never imports the service: it talks to it over HTTP only.
 
 Run: ``.venv/bin/python -m eval.bench_learn [--sizes 1000,10000,50000] [--decisions 5]
 [--method linear]``.
@@ -18,85 +22,91 @@ Run: ``.venv/bin/python -m eval.bench_learn [--sizes 1000,10000,50000] [--decisi
 from __future__ import annotations
 
 import argparse
+import socket
 import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
 
 from codebook.loader import load_codebook
-from eval.bench_fit import synthetic_exemplars
-from models.context import UnitContext
-from models.testing import HashingEncoder
-from service.app.deciding import Decision, record_decision
-from service.app.lifecycle import close_workspace, open_workspace
-from service.app.projects import create_project
-from service.app.suggesting import suggest_for_units
-from service.app.workspace import Workspace
-from service.metrics import Metrics
-from service.settings import Settings
-from service.store.exemplars import NewExemplar, insert_exemplars
-from service.store.projects import bump_change_counter
+from eval.bench_service import Server
+from eval.bench_suggest import corpus_texts
 
-PROJECT = "bench"
-QUERY = [UnitContext("An attacker could poison the data we train on.", "P1")]
+GROUPS = 50
+UPLOAD = 2_000
 
 
-def stored_project(data_dir: Path, count: int) -> None:
-    """A project with ``count`` synthetic exemplars in the store (the index follows at open)."""
-    codebook = load_codebook("interview")
-    exemplars = synthetic_exemplars(codebook, count)
-    workspace, saver = open_workspace(Settings(data_dir=data_dir), HashingEncoder(384), Metrics())
-    try:
-        create_project(workspace, PROJECT, "bench", codebook)
-        rows = [
-            NewExemplar(
-                transcript_id=exemplars.groups[i], unit_id=str(i), turn_index=i, speaker="P1",
-                text=exemplars.texts[i], codes=exemplars.codes[i], coder="bench",
-                previous_text="", group=exemplars.groups[i], origin="import",
-                vector=exemplars.vectors[i],
-            )
-            for i in range(count)
-        ]  # fmt: skip
-        with workspace.store.write() as transaction:
-            insert_exemplars(transaction.connection, PROJECT, rows, "test-hashing-encoder")
-            bump_change_counter(transaction.connection, PROJECT)
-    finally:
-        close_workspace(workspace, saver)
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
-def _seconds(work: object) -> float:
+def coded_rows(count: int, seed: int = 0) -> list[dict[str, Any]]:
+    codes = load_codebook("interview").codable_ids
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, text in enumerate(corpus_texts(count, offset=0)):
+        chosen = {codes[rng.integers(len(codes))]}
+        if rng.random() < 0.2:
+            chosen.add(codes[rng.integers(len(codes))])
+        rows.append(
+            {"transcript_id": f"t{i % GROUPS}", "unit_id": str(i), "text": text,
+             "codes": sorted(chosen)}
+        )  # fmt: skip
+    return rows
+
+
+def suggest(client: httpx.Client, method: str, text: str) -> dict[str, Any]:
+    body = {"sentences": [text], "method": method}
+    response = client.post("/v1/projects/bench/suggestions", json=body, timeout=600)
+    response.raise_for_status()
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def decide_then_suggest(client: httpx.Client, method: str, turn: int, expected: int) -> float:
     started = time.perf_counter()
-    work()  # type: ignore[operator]
-    return time.perf_counter() - started
-
-
-def decide_then_suggest(workspace: Workspace, method: str, turn: int) -> None:
-    text = f"Someone could tamper with the labels, case {turn}."
-    record_decision(
-        workspace,
-        PROJECT,
-        Decision(action="change", coder="ana", text=text, codes=("A.1",), speaker="P1"),
-    )
-    batch = suggest_for_units(workspace, PROJECT, QUERY, method=method)
-    assert batch.exemplar_count >= 1, "the suggestion comes from the updated coder"
+    decision = {
+        "action": "change",
+        "coder": "ana",
+        "text": f"Somebody could tamper with the labels we train on, case {turn}.",
+        "codes": ["A.1"],
+        "method": method,
+    }
+    client.post("/v1/projects/bench/decisions", json=decision).raise_for_status()
+    answer = suggest(client, method, f"Could an attacker poison our data, case {turn}?")
+    seconds = time.perf_counter() - started
+    if answer["exemplar_count"] != expected:
+        raise SystemExit(f"the suggestion did not count the decision: {answer['exemplar_count']}")
+    return seconds
 
 
 def measure(count: int, method: str, decisions: int) -> tuple[float, float, float]:
+    rows = coded_rows(count)
     with tempfile.TemporaryDirectory() as folder:
-        data_dir = Path(folder)
-        stored_project(data_dir, count)
-        settings = Settings(data_dir=data_dir)
-        workspace, saver = open_workspace(settings, HashingEncoder(384), Metrics())
+        server = Server(Path(folder), free_port())
         try:
-            first = _seconds(lambda: suggest_for_units(workspace, PROJECT, QUERY, method=method))
-            learns = [
-                _seconds(lambda turn=turn: decide_then_suggest(workspace, method, turn))
-                for turn in range(decisions)
-            ]
-            coder = workspace.engine.coder(PROJECT, method, 10)
-            assert coder.state.exemplar_count == count + decisions, "every decision was learned"
+            with httpx.Client(base_url=server.url, timeout=600) as client:
+                project = {"id": "bench", "shipped_codebook": "interview"}
+                client.post("/v1/projects", json=project).raise_for_status()
+                for start in range(0, count, UPLOAD):
+                    batch = {"exemplars": rows[start : start + UPLOAD]}
+                    client.post("/v1/projects/bench/exemplars", json=batch).raise_for_status()
+                started = time.perf_counter()
+                suggest(client, method, "We never thought anyone would attack our model.")
+                first = time.perf_counter() - started
+                learns = [
+                    decide_then_suggest(client, method, turn, count + turn + 1)
+                    for turn in range(decisions)
+                ]
         finally:
-            close_workspace(workspace, saver)
+            server.stop()
     return first, statistics.median(learns), max(learns)
 
 
@@ -106,13 +116,13 @@ def main() -> None:
     parser.add_argument("--decisions", type=int, default=5)
     parser.add_argument("--method", default="linear")
     args = parser.parse_args()
-    print(f"interview codebook, method {args.method}, {args.decisions} decisions per size")
-    print("| exemplars | first suggestion, calibrated fit (s) | decision -> next suggestion, "
+    print(f"interview codebook, method {args.method}, {args.decisions} decisions a size, HTTP")
+    print("| exemplars | first suggestion: calibrated fit (s) | decision + next suggestion, "
           "median (s) | worst (s) |")  # fmt: skip
     print("|---|---|---|---|")
     for size in (int(value) for value in args.sizes.split(",")):
         first, median, worst = measure(size, args.method, args.decisions)
-        print(f"| {size:,} | {first:.2f} | {median:.3f} | {worst:.3f} |")
+        print(f"| {size:,} | {first:.2f} | {median:.3f} | {worst:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

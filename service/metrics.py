@@ -1,4 +1,5 @@
-"""What operators see: Prometheus metrics, JSON logs, and the one log line per request.
+"""What operators see: Prometheus metrics and JSON logs (the one log line per request is
+written by ``service.api.request_log``).
 
 Each app has its own Prometheus registry, so several apps in one process (the tests) never
 collide over metric names. Log lines are JSON objects on stderr, one per event, for log
@@ -11,18 +12,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 import sys
-import time
 import traceback
-import uuid
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("intercoder.service")
-_CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -90,66 +86,3 @@ def configure_logging(level: str) -> None:
         target.handlers = [handler]
         target.setLevel(level.upper())
         target.propagate = False
-
-
-class RequestLog:
-    """Gives each request an id, then logs one line and records its latency when it ends."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        request_id = _request_id(scope)
-        scope.setdefault("state", {})["request_id"] = request_id
-        status = 500  # what the client gets if the app dies before answering
-
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        try:
-            await self.app(scope, receive, recording_send)
-        finally:
-            seconds = time.perf_counter() - started
-            route = _route_template(scope)
-            self.metrics.request_seconds.labels(
-                route=route, method=scope["method"], status=str(status)
-            ).observe(seconds)
-            logger.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 2),
-                    "request_id": request_id,
-                },
-            )
-
-
-def _request_id(scope: Scope) -> str:
-    """The client's X-Request-ID when it is a short plain token, else a fresh one."""
-    for name, value in scope.get("headers", []):
-        if name == b"x-request-id":
-            text = bytes(value).decode("latin-1")
-            if _CLIENT_REQUEST_ID.fullmatch(text):
-                return text
-    return uuid.uuid4().hex
-
-
-def _route_template(scope: Scope) -> str:
-    """The matched route's template (``/v1/projects/{project_id}``), never the raw path: raw
-    paths would make one time series per project and id."""
-    path: object = getattr(scope.get("route"), "path", None)
-    return str(path) if path else "unmatched"

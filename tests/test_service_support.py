@@ -165,7 +165,6 @@ class ServerProcess:
             "INTERCODER_DATA_DIR": str(self.data_dir),
             "INTERCODER_TEST_ENCODER": "hashing",
             "INTERCODER_INDEX_SAVE_SECONDS": "0.3",
-            "INTERCODER_BACKGROUND_FIT_SECONDS": "1e9",
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(

@@ -31,8 +31,9 @@ from service.api import (
 )
 from service.api.limits import BodySizeLimit
 from service.api.problems import CatchAllProblems, install_problem_handlers
+from service.api.request_log import RequestLog
 from service.app.lifecycle import close_workspace, open_workspace
-from service.metrics import Metrics, RequestLog, configure_logging
+from service.metrics import Metrics, configure_logging
 from service.settings import Settings, get_settings
 
 DESCRIPTION = """\
