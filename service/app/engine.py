@@ -26,15 +26,13 @@ import threading
 import time
 from dataclasses import dataclass
 
-import numpy as np
-
 from codebook.model import Codebook
 from models.encoder import Encoder
 from models.exemplars import Exemplars
 from models.methods import USES_K
 from models.project_coder import ProjectCoder
 from service.store.database import Store
-from service.store.exemplars import all_exemplars
+from service.store.exemplars import coded_snapshot
 from service.store.project_index import ProjectIndexes
 from service.store.projects import current_codebook, current_codebook_version, get_project
 
@@ -124,17 +122,16 @@ class SuggestionEngine:
         with self.store.writes_paused() as connection:
             project = get_project(connection, project_id)
             codebook = current_codebook(connection, project_id)
-            rows = all_exemplars(connection, project_id)
-            if not rows:
+            coded = coded_snapshot(connection, project_id)
+            if not len(coded.ids):
                 return _Snapshot(codebook, project.change_counter, None)
-            ids = np.array([row.id for row in rows], dtype=np.int64)
-            vectors = self.indexes.get(project_id).index.vectors_for(ids)
+            vectors = self.indexes.get(project_id).index.vectors_for(coded.ids)
         exemplars = Exemplars(
             model_id=self.encoder.model_id,
             vectors=vectors,
-            codes=tuple(frozenset(row.codes) for row in rows),
-            texts=tuple(row.text for row in rows),
-            ids=ids,
-            groups=tuple(row.group for row in rows),
+            codes=coded.codes,
+            texts=coded.texts,
+            ids=coded.ids,
+            groups=coded.groups,
         )
         return _Snapshot(codebook, project.change_counter, exemplars)

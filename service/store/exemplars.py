@@ -220,6 +220,36 @@ def all_exemplars(connection: sqlite3.Connection, project_id: str) -> list[Exemp
     return [_row(row) for row in rows]
 
 
+@dataclass(frozen=True)
+class CodedSnapshot:
+    """What a coder learns from, for every exemplar of a project in id order."""
+
+    ids: npt.NDArray[np.int64]
+    texts: tuple[str, ...]
+    codes: tuple[frozenset[str], ...]
+    groups: tuple[str, ...]
+
+
+def coded_snapshot(connection: sqlite3.Connection, project_id: str) -> CodedSnapshot:
+    """Only the columns a coder needs, read in one query and decoded in one ``json.loads``:
+    this runs before every suggestion that follows a change, so at 10,000 exemplars building
+    a row object per exemplar (0.1 s) was most of the time a decision took to count."""
+    rows = connection.execute(
+        "SELECT id, text, codes, grp FROM exemplars WHERE project_id = ? ORDER BY id",
+        (project_id,),
+    ).fetchall()
+    if not rows:
+        return CodedSnapshot(np.zeros(0, dtype=np.int64), (), (), ())
+    ids, texts, codes, groups = zip(*rows, strict=True)
+    decoded = json.loads("[" + ",".join(codes) + "]")
+    return CodedSnapshot(
+        ids=np.asarray(ids, dtype=np.int64),
+        texts=texts,
+        codes=tuple(frozenset(code_list) for code_list in decoded),
+        groups=groups,
+    )
+
+
 def all_code_sets(connection: sqlite3.Connection, project_id: str) -> list[tuple[int, list[str]]]:
     """(exemplar id, codes) of every exemplar, to check them against a new codebook."""
     rows = connection.execute(
