@@ -12,18 +12,23 @@ noise hits them alike. Also timed: building the evidence index, exact (now) or H
 "auto" built above 10,000 exemplars before).
 
 Run: ``.venv/bin/python -m eval.bench_fit [--sizes 1000,10000,50000] [--repeats 1]
-[--old-up-to 10000]``.
+[--old-up-to 10000] [--embeddings DATA_DIR/embeddings.sqlite]``. With ``--embeddings`` the
+vectors are real sentence embeddings from an embedding cache, with the same random codes.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from codebook.loader import load_codebook
 from codebook.model import Codebook
@@ -63,6 +68,29 @@ def synthetic_exemplars(codebook: Codebook, count: int, seed: int = 0) -> Exempl
     )
 
 
+def cached_embeddings(path: Path, count: int) -> NDArray[np.float32]:
+    """Real sentence embeddings, as many as asked (or all there are), from an intercoder
+    embedding cache (``<data dir>/embeddings.sqlite``, filled by any evaluation)."""
+    with closing(sqlite3.connect(path)) as connection:
+        rows = connection.execute("SELECT vector FROM embeddings LIMIT ?", (count,)).fetchall()
+    if not rows:
+        raise SystemExit(f"{path} holds no embeddings; run an evaluation with it first")
+    return np.stack([np.frombuffer(row[0], dtype=np.float32) for row in rows])
+
+
+def with_vectors(exemplars: Exemplars, vectors: NDArray[np.float32]) -> Exemplars:
+    """The synthetic codes and groups on other vectors: real embeddings whose codes carry no
+    signal, the hardest case for the solver (it fits noise, so it iterates longest)."""
+    return Exemplars(
+        model_id="cached",
+        vectors=vectors,
+        codes=exemplars.codes[: len(vectors)],
+        texts=exemplars.texts[: len(vectors)],
+        ids=exemplars.ids[: len(vectors)],
+        groups=exemplars.groups[: len(vectors)],
+    )
+
+
 def _seconds(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
@@ -95,6 +123,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--old-up-to", type=int, default=10_000, help="skip old above this")
     parser.add_argument("--matmul", choices=("float32", "float64"), default="float32")
+    parser.add_argument(
+        "--embeddings",
+        type=Path,
+        default=None,
+        help="an embedding cache (embeddings.sqlite): real embeddings instead of synthetic "
+        "vectors, with the same random codes (sizes above what it holds are cut to it)",
+    )
     args = parser.parse_args()
     linear_joint.MATMUL_DTYPE = np.dtype(args.matmul).type
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -104,6 +139,9 @@ def main() -> None:
     rows = []
     for size in sizes:
         plus_one = synthetic_exemplars(codebook, size + 1)
+        if args.embeddings is not None:
+            plus_one = with_vectors(plus_one, cached_embeddings(args.embeddings, size + 1))
+            size = len(plus_one) - 1
         exemplars = plus_one.subset(np.arange(size))
         chosen = [v for v in VARIANTS if not (v[2] and size > args.old_up_to)]
         timings: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in chosen}
