@@ -37,17 +37,22 @@ def select_sentences(
     speakers: Sequence[str] | None = None,
     skip_speakers: Sequence[str] | None = None,
     codebook: Codebook | None = None,
+    check_present: bool = True,
 ) -> list[bool]:
     """For each unit (given by its speaker, ``""``/None when unknown), whether it is coded.
 
     ``speakers`` codes only these speakers' units (speaker-less units are then not coded);
     ``skip_speakers`` replaces the codebook's ``speakers.skip`` list (``[]`` codes everyone);
     with neither, the codebook's list applies. Raises InputError when both lists name the same
-    speaker, or when ``speakers`` names nobody present among ``unit_speakers``.
+    speaker, or (with ``check_present``) when ``speakers`` names nobody among
+    ``unit_speakers``: a page of a transcript is checked against the whole transcript first,
+    with :func:`check_speaker_choice`, and then selected with ``check_present=False``.
     """
     wanted = {speaker_key(name) for name in speakers or () if speaker_key(name)}
     explicit_skip = {speaker_key(name) for name in skip_speakers or () if speaker_key(name)}
-    _check_choice(unit_speakers, speakers or (), wanted, explicit_skip)
+    _check_clash(speakers or (), explicit_skip)
+    if check_present:
+        _check_present(unit_speakers, speakers or (), wanted)
     keys = [speaker_key(name) for name in unit_speakers]
     if wanted:
         return [key in wanted and key not in explicit_skip for key in keys]
@@ -59,18 +64,32 @@ def select_sentences(
     return [not key or key not in skipped for key in keys]
 
 
-def _check_choice(
-    unit_speakers: Sequence[str | None],
-    speakers: Sequence[str],
-    wanted: set[str],
-    explicit_skip: set[str],
+def check_speaker_choice(
+    present_speakers: Sequence[str | None],
+    *,
+    speakers: Sequence[str] | None = None,
+    skip_speakers: Sequence[str] | None = None,
 ) -> None:
+    """InputError for a choice that cannot work: a speaker both coded and skipped, or speakers
+    to code of whom none is among ``present_speakers`` (the whole transcript's). Cheap: call
+    it before any long work."""
+    wanted = {speaker_key(name) for name in speakers or () if speaker_key(name)}
+    _check_clash(speakers or (), {speaker_key(name) for name in skip_speakers or ()})
+    _check_present(present_speakers, speakers or (), wanted)
+
+
+def _check_clash(speakers: Sequence[str], explicit_skip: set[str]) -> None:
     clash = [name for name in speakers if speaker_key(name) in explicit_skip]
     if clash:
         raise InputError(
             f"speaker(s) {', '.join(repr(name) for name in clash)} are both to be coded and "
             "to be skipped; name each speaker in only one of the two lists"
         )
+
+
+def _check_present(
+    unit_speakers: Sequence[str | None], speakers: Sequence[str], wanted: set[str]
+) -> None:
     present = {speaker_key(name) for name in unit_speakers}
     if wanted and not wanted & present:
         names = sorted({" ".join(name.split()) for name in unit_speakers if name and name.strip()})

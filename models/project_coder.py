@@ -1,15 +1,19 @@
 """A project's coder: the one way from coded exemplars and new units to suggestions.
 
 It owns the encoder, the head (a suggester of the chosen method), the head's calibration, the
-cold start, and how it learns from a change to the exemplars. The command line, the service,
-the evaluation harness, ``intercoder train`` and the REFI-QDA export all build one through
-:func:`make_coder`, so the same units and exemplars give the same suggestions everywhere.
+cold start, the speaker choice, and how it learns from a change to the exemplars. The command
+line, the service, the evaluation harness and the REFI-QDA export all build a
+``ProjectCoder(encoder, method)``, so the same units and exemplars give the same suggestions
+everywhere (a model from ``intercoder train`` is simply its encoder). One difference remains by
+design: the service's heads search the project's index, which turns approximate (HNSW) above
+10,000 exemplars, where the evidence of a few units can differ from an exact search.
 
 Learning from a change (an accepted, rejected or recoded suggestion) does not recalibrate: the
 head is refitted on the new exemplars with its calibrated thresholds kept (``update``), which
 is what makes learning interactive. Thresholds are recalibrated by a full fit once the
-exemplars have drifted by ``recalibrate_after_share`` since the last calibration, or when the
-coder leaves the cold start.
+exemplars calibrated on and the current ones differ by more than ``recalibrate_after_share``
+of the former (added, removed and recoded exemplars all count: a recode is a new exemplar id),
+when the codebook changes, or when the coder leaves the cold start.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Self
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from codebook.model import Codebook
 from codebook.speakers import select_sentences
@@ -115,6 +120,7 @@ class ProjectCoder:
         self.head_ = head
         self.codebook_ = codebook
         self.calibrated_count_ = self.exemplar_count_
+        self.calibrated_ids_ = _sorted_ids(exemplars)
         return self
 
     def fit_frame(self, coded: pd.DataFrame, codebook: Codebook) -> Self:
@@ -136,7 +142,9 @@ class ProjectCoder:
         """
         self._check_fitted()
         count = 0 if exemplars is None else len(exemplars)
-        drift = abs(count - self.calibrated_count_)
+        # Exemplars in one set and not the other: a recode replaces an exemplar by a new id,
+        # so it counts twice where a bare count would not see it at all.
+        drift = len(np.setxor1d(self.calibrated_ids_, _sorted_ids(exemplars), assume_unique=True))
         if (
             exemplars is None
             or count == 0
@@ -176,6 +184,9 @@ class ProjectCoder:
             speakers=options.speakers,
             skip_speakers=options.skip_speakers,
             codebook=self.codebook_,
+            # a batch may be one page of a transcript: the caller checks the choice against
+            # the whole transcript (codebook.speakers.check_speaker_choice)
+            check_present=False,
         )
         chosen = [unit for unit, keep in zip(units, coded, strict=True) if keep]
         answers = iter(self._suggest_chosen(chosen, options, embed))
@@ -262,3 +273,9 @@ class ProjectCoder:
                 "this ProjectCoder is not fitted yet: call fit(exemplars, codebook) (or "
                 "fit(None, codebook) for the cold start) before suggesting"
             )
+
+
+def _sorted_ids(exemplars: Exemplars | None) -> NDArray[np.int64]:
+    if exemplars is None:
+        return np.zeros(0, dtype=np.int64)
+    return np.sort(exemplars.ids)

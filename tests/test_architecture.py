@@ -127,3 +127,31 @@ def test_method_names_come_from_one_registry() -> None:
     assert set(METHODS) == set(METHOD_NAMES) == set(METHOD_HELP)
     assert set(get_args(EvaluationMethod)) == set(METHOD_NAMES) | set(BASELINES)
     assert set(get_args(SuggestOptions.model_fields["method"].annotation)) == set(METHOD_NAMES)
+
+
+@pytest.mark.parametrize("interface", ["api", "cli"])
+def test_interfaces_change_nothing_but_through_the_application_layer(interface: str) -> None:
+    """Reads of the store (a page of exemplars, a transcript) may be direct; every write, and
+    every pause of writes for a consistent snapshot, goes through ``service.app``."""
+    wrong = []
+    for path in _sources(f"service/{interface}"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        wrong += [
+            f"{_where(path, node.lineno)} calls .{node.func.attr}()"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("write", "writes_paused", "after_commit")
+        ]
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_imports_are_absolute_so_the_layer_rules_see_them(layer: str) -> None:
+    relative = [
+        _where(path, node.lineno)
+        for path in _sources(layer)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.level > 0
+    ]
+    assert not relative, relative

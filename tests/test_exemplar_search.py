@@ -81,3 +81,18 @@ def test_a_head_on_the_shared_index_suggests_as_one_with_its_own(method: str) ->
     queries = _unit_vectors(5, 7)
     texts = [f"q{i}" for i in range(5)]
     assert shared.suggest(queries, texts, "m") == own.suggest(queries, texts, "m")
+
+
+def test_exemplars_removed_and_many_added_since_the_fit_still_give_k_known_neighbours() -> None:
+    exemplars = _exemplars()
+    index = _project_index(exemplars, 0)
+    index.remove(exemplars.ids[:50])  # removed since the fit (recoded, say) ...
+    query = exemplars.vectors[55:56]
+    twins = query + 0.05 * _unit_vectors(50, 3)
+    index.add(np.arange(1, 51, dtype=np.int64), twins / np.linalg.norm(twins, axis=1)[:, None])
+    # ... and 50 added, all nearer the query than any exemplar the head knows but itself:
+    # the first search (k + 16 deep) finds one known exemplar, so it must ask again.
+    found = ExemplarSearch.shared(index, exemplars).search(query, 5)
+    remaining = exemplars.vectors[50:]
+    expected = np.argsort(-(query @ remaining.T), axis=1, kind="stable")[:, :5] + 50
+    np.testing.assert_array_equal(found.positions, expected)

@@ -303,3 +303,21 @@ def test_coded_csv_written_by_import_reads_back(study: Path, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
     assert read_coded_csv(io.StringIO(text), read_qdpx(study.read_bytes()).codebook).shape[0] > 0
+
+
+def test_exporting_an_unknown_project_fails_before_the_model_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_model(*_: object, **__: object) -> None:
+        raise AssertionError("the model was loaded for a project that does not exist")
+
+    monkeypatch.setattr("service.app.lifecycle.build_encoder", no_model)
+    out = tmp_path / "nothing.qdpx"
+    result = runner.invoke(
+        app, ["export", "--project", "nosuch", "--with-suggestions", "-o", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    [line] = [line for line in result.output.splitlines() if line.strip()]
+    assert line.startswith("error:")
+    assert "nosuch" in line
+    assert not out.exists()

@@ -100,13 +100,14 @@ def _cli(files: dict[str, Path], method: str) -> Normalised:
     return _normalised_units([UnitSuggestion.model_validate(row["suggestion"]) for row in rows])
 
 
-def _http(files: dict[str, Path], method: str, data_dir: Path) -> Normalised:
+def _http(files: dict[str, Path], method: str, data_dir: Path, *, coded: bool = True) -> Normalised:
     with running_service(service_settings(data_dir)) as client:
         create_project(client)
-        with files["coded"].open("rb") as upload:
-            response = client.post("/v1/projects/p1/exemplars/csv", files={"file": upload})
-        assert response.status_code == 201, response.text
-        assert response.json()["ids"] == list(range(1, len(CODED_ROWS) + 1))
+        if coded:
+            with files["coded"].open("rb") as upload:
+                response = client.post("/v1/projects/p1/exemplars/csv", files={"file": upload})
+            assert response.status_code == 201, response.text
+            assert response.json()["ids"] == list(range(1, len(CODED_ROWS) + 1))
         with files["transcript"].open("rb") as upload:
             response = client.post("/v1/projects/p1/transcripts", files={"file": upload})
         assert response.status_code == 201, response.text
@@ -182,7 +183,9 @@ def test_the_harness_fits_the_same_coder(files: dict[str, Path], method: str) ->
     assert _harness(files, method) == expected
 
 
-def test_the_cold_start_is_the_same_through_cli_and_in_process(files: dict[str, Path]) -> None:
+def test_the_cold_start_is_the_same_through_cli_http_and_in_process(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
     book = load_codebook(str(files["codebook"]))
     sentences = split_sentences(read_transcript(files["transcript"]))
     expected = _normalised_units(suggest_offline(HashingEncoder(), book, sentences, None))
@@ -192,6 +195,7 @@ def test_the_cold_start_is_the_same_through_cli_and_in_process(files: dict[str, 
     rows = json.loads(result.stdout)
     got = _normalised_units([UnitSuggestion.model_validate(row["suggestion"]) for row in rows])
     assert got == expected
+    assert _http(files, "linear", tmp_path / "served", coded=False) == expected
     evidence = [i for _, ranked in got for _, _, ids, _ in ranked for i in ids]
     assert evidence
     assert all(i < 0 for i in evidence), "codebook texts carry negative ids"

@@ -122,3 +122,10 @@ def test_the_api_takes_the_same_choice(files: dict[str, Path], tmp_path: Path) -
         assert response.status_code == 422, response.text
         assert response.headers["content-type"].startswith("application/problem+json")
         assert "expected one of" in response.json()["detail"]
+        # a page is checked against the whole transcript: P3 speaks, just not on this page
+        page = _http_units(client, transcript, offset=3, limit=1, code_speakers=["P3"])
+        assert [unit["skipped"] for unit in page] == [True]
+        response = client.post(
+            f"/v1/projects/p1/transcripts/{transcript}/suggestions", json={"code_speakers": []}
+        )
+        assert response.status_code == 422, "an empty list of speakers to code codes nobody"

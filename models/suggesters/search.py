@@ -18,7 +18,8 @@ from models.encoder import Embeddings
 from models.exemplars import Exemplars
 from models.index import ExemplarIndex, RequestedKind
 
-# Extra hits asked of a shared index, for exemplars it has that the head was not fitted on.
+# Extra hits first asked of a shared index, for exemplars it has that the head was not
+# fitted on (those added since the fit); search() asks again, deeper, when they are more.
 _SLACK = 16
 
 
@@ -70,9 +71,16 @@ class ExemplarSearch:
         if self.sorted_ids is None:
             found = self.index.search(vectors, k)
             return Neighbours(found.scores, found.ids)
-        extra = max(len(self.index) - self.count, 0) + _SLACK
-        found = self.index.search(vectors, min(k + extra, max(len(self.index), 1)))
-        return _compacted(found.scores, self._positions(found.ids), k)
+        total = len(self.index)
+        asked = min(k + max(total - self.count, 0) + _SLACK, max(total, 1))
+        while True:
+            found = self.index.search(vectors, asked)
+            positions = self._positions(found.ids)
+            # Exemplars removed since the fit free room for more unknown ones than counted:
+            # ask again, twice as deep, until every unit has k or the index has no more.
+            if asked >= total or ((positions >= 0).sum(axis=1) >= min(k, self.count)).all():
+                return _compacted(found.scores, positions, k)
+            asked = min(2 * asked, total)
 
     def _positions(self, ids: NDArray[np.int64]) -> NDArray[np.int64]:
         assert self.sorted_ids is not None

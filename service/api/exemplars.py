@@ -20,16 +20,15 @@ from codebook.coded_csv import read_coded_csv, write_coded_csv
 from service.api.deps import Cursor, Limit, ProjectId, State, id_cursor, next_cursor
 from service.api.problems import problem_responses
 from service.api.schemas import ExemplarBatch, ExemplarIn, ExemplarOut, ExemplarPage, ExemplarsAdded
-from service.app.exemplars import AddedExemplars, add_coded_frame
+from service.app.exemplars import AddedExemplars, add_coded_frame, remove_exemplar
 from service.store.exemplars import (
     all_exemplars,
     coded_units,
-    delete_exemplar,
     get_exemplar,
     list_exemplars,
     text_unit_id,
 )
-from service.store.projects import bump_change_counter, current_codebook
+from service.store.projects import current_codebook
 
 router = APIRouter(prefix="/v1/projects/{project_id}", tags=["exemplars"])
 ExemplarId = Annotated[int, Path(ge=1, le=2**62, description="The exemplar's id.")]
@@ -127,13 +126,8 @@ def read_exemplar(project_id: ProjectId, exemplar_id: ExemplarId, state: State) 
     summary="Delete one exemplar (it leaves the index at once)",
     responses=problem_responses(401, 403, 404),
 )
-def remove_exemplar(project_id: ProjectId, exemplar_id: ExemplarId, state: State) -> Response:
-    with state.store.write() as transaction:
-        delete_exemplar(transaction.connection, project_id, exemplar_id)
-        counter = bump_change_counter(transaction.connection, project_id)
-        transaction.after_commit(
-            lambda: state.apply_exemplar_change(project_id, counter, remove_ids=[exemplar_id])
-        )
+def delete_one_exemplar(project_id: ProjectId, exemplar_id: ExemplarId, state: State) -> Response:
+    remove_exemplar(state, project_id, exemplar_id)
     return Response(status_code=204)
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from importlib import resources
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from codebook.errors import CodedDataError, Problem, UnknownNameError
+from codebook.errors import UnknownNameError
 from codebook.loader import SHIPPED_CODEBOOKS, build_codebook, parse_codebook_yaml
 from codebook.model import Codebook
 from service.api.deps import Caller, Cursor, Limit, ProjectId, State, next_cursor
@@ -24,18 +23,15 @@ from service.api.schemas import (
     ProjectPage,
 )
 from service.app.projects import create_project as new_project
+from service.app.projects import remove_project, replace_project_codebook
 from service.app.workspace import Workspace
-from service.store.exemplars import all_code_sets
 from service.store.projects import (
     ProjectRow,
-    add_codebook,
     codebook_by_version,
     codebook_versions,
     current_codebook,
-    delete_project,
     get_project,
     list_projects,
-    require_project,
 )
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
@@ -110,16 +106,8 @@ def read_project(project_id: ProjectId, state: State) -> ProjectOut:
     summary="Delete a project and everything in it",
     responses=problem_responses(401, 403, 404),
 )
-def remove_project(project_id: ProjectId, state: State) -> Response:
-    with state.store.write() as transaction:
-        delete_project(transaction.connection, project_id)
-
-        def forget() -> None:
-            state.indexes.drop(project_id)
-            state.engine.forget(project_id)
-            state.metrics.forget_project(project_id)
-
-        transaction.after_commit(forget)
+def delete_one_project(project_id: ProjectId, state: State) -> Response:
+    remove_project(state, project_id)
     return Response(status_code=204)
 
 
@@ -141,28 +129,8 @@ def read_codebook(project_id: ProjectId, state: State) -> CodebookOut:
 )
 def replace_codebook(project_id: ProjectId, body: CodebookSource, state: State) -> CodebookOut:
     codebook = resolve_codebook(body)
-    with state.store.write() as transaction:
-        require_project(transaction.connection, project_id)
-        _check_exemplars_fit(transaction.connection, project_id, codebook)
-        add_codebook(transaction.connection, project_id, codebook)
+    replace_project_codebook(state, project_id, codebook)
     return CodebookOut(project_id=project_id, version=codebook.version, codebook=codebook)
-
-
-def _check_exemplars_fit(
-    connection: sqlite3.Connection, project_id: str, codebook: Codebook
-) -> None:
-    """CodedDataError listing every stored exemplar the new codebook would not allow."""
-    problems = [
-        Problem(f"exemplar {exemplar_id}", message)
-        for exemplar_id, codes in all_code_sets(connection, project_id)
-        for message in codebook.code_set_problems(codes)
-    ]
-    if problems:
-        raise CodedDataError(
-            f"{len(problems)} problem(s) with stored exemplars under the new codebook; keep "
-            "their codes in it, or delete or recode those exemplars first",
-            problems,
-        )
 
 
 @router.get(

@@ -83,7 +83,9 @@ class ProjectOut(BaseModel):
     codebook_version: str = Field(description="version of the current codebook")
     exemplar_count: int = Field(description="coded exemplars stored")
     index_exemplar_count: int = Field(description="exemplars in the in-memory search index")
-    change_counter: int = Field(description="exemplar additions and removals so far")
+    change_counter: int = Field(
+        description="changes to the exemplars so far (one per upload, decision or delete)"
+    )
 
 
 class ProjectPage(BaseModel):

@@ -45,6 +45,7 @@ class SuggestOptions(BaseModel):
     )
     code_speakers: list[str] | None = Field(
         default=None,
+        min_length=1,
         max_length=100,
         description="code only these speakers' units (others come back skipped); replaces the "
         "codebook's speaker roles",

@@ -27,7 +27,7 @@ from service.app.workspace import Workspace
 from service.errors import BatchTooLargeError
 from service.store.ids import TRANSCRIPT_ID_PATTERN
 from service.store.projects import require_project
-from service.store.transcripts import sentences
+from service.store.transcripts import sentences, transcript_speakers
 
 router = APIRouter(prefix="/v1/projects/{project_id}", tags=["suggestions"])
 
@@ -65,6 +65,7 @@ def suggest_transcript(
     with state.store.read() as connection:
         found = sentences(connection, project_id, transcript_id, offset=options.offset, limit=limit)
         before = _text_before(connection, project_id, transcript_id, options.offset)
+        everyone = transcript_speakers(connection, project_id, transcript_id)
     _check_batch(state, len(found), "page through the transcript with offset and limit")
     units = [
         UnitOut(
@@ -81,7 +82,7 @@ def suggest_transcript(
     texts = [row.text for row in found]
     speakers = [row.speaker for row in found]
     contexts = units_of(texts, speakers, preceding_texts(texts, before))
-    return suggest_units(state, project_id, options, units, contexts)
+    return suggest_units(state, project_id, options, units, contexts, everyone)
 
 
 def _text_before(
@@ -110,6 +111,7 @@ def suggest_units(
     options: SuggestOptions,
     units: list[UnitOut],
     contexts: Sequence[UnitContext] | None = None,
+    present_speakers: Sequence[str] | None = None,
 ) -> SuggestionsOut:
     """The application's suggestions for these units, as the API's response.
 
@@ -125,6 +127,7 @@ def suggest_units(
         method=options.method,
         k=options.k,
         options=options.per_call(),
+        present_speakers=present_speakers,
     )
     return SuggestionsOut(
         project_id=project_id,

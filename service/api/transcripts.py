@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 
 from codebook.errors import TranscriptError
-from codebook.transcripts import TRANSCRIPT_FORMATS, parse_transcript, split_sentences
+from codebook.transcripts import TRANSCRIPT_FORMATS
 from service.api.deps import Cursor, Limit, ProjectId, State, next_cursor
 from service.api.problems import problem_responses
 from service.api.schemas import (
@@ -24,10 +24,10 @@ from service.api.schemas import (
     TranscriptOut,
     TranscriptPage,
 )
+from service.app.transcripts import add_transcript
 from service.store.ids import TRANSCRIPT_ID_PATTERN
 from service.store.transcripts import (
     get_transcript,
-    insert_transcript,
     list_transcripts,
     sentences,
     transcript_text,
@@ -97,10 +97,7 @@ def upload_transcript(
     else:
         filename = plain_filename(file.filename)
     chosen_id = transcript_id or transcript_id_from(filename)
-    transcript = parse_transcript(file.file.read(), format, chosen_id, filename=filename)
-    split = split_sentences(transcript)
-    with state.store.write() as transaction:
-        row = insert_transcript(transaction.connection, project_id, transcript, filename, split)
+    row = add_transcript(state, project_id, file.file.read(), format, chosen_id, filename)
     response.headers["Location"] = f"/v1/projects/{project_id}/transcripts/{row.id}"
     return TranscriptOut.model_validate(row, from_attributes=True)
 

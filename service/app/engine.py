@@ -11,8 +11,14 @@ learns is the coder's business (``ProjectCoder.learn``): the head is updated wit
 calibrated thresholds kept, and recalibrated in full after a larger drift. The new coder
 replaces the old one; requests already holding the old one finish with it undisturbed.
 
-Every head searches the project's own index (persisted beside the store, loaded once, updated
-in place by each committed change), once per batch of sentences; no fit builds one.
+The heads search the project's own index (persisted beside the store, loaded once, updated in
+place by each committed change) once per batch of sentences, for their neighbours and evidence
+(the k-NN vote's own exact index still serves its calibration folds; the prototype, whose
+fallback adds the codebook's texts, keeps an index of its own).
+
+The project's lock is held through a fit: a project's first fit, or a full recalibration
+(seconds on a large project), makes that project's other suggestions wait for it; updates
+after a decision take a fraction of a second.
 
 A project without exemplars gets the cold start (the prototype head over its codebook's
 definitions and examples), whatever method was asked for.
@@ -44,6 +50,8 @@ _log = logging.getLogger("intercoder.service.engine")
 class _Kept:
     coder: ProjectCoder
     change_counter: int
+    uid: str
+    """The project incarnation: a deleted project's coder never serves a namesake."""
 
 
 @dataclass(frozen=True)
@@ -69,13 +77,15 @@ class SuggestionEngine:
         change. The caller only reads it: a later change makes a new one."""
         key = (method, k if method in USES_K else 0)
         with self._project_lock(project_id):
-            kept = self._coders.get(project_id, {}).get(key)
+            with self._guard:
+                kept = self._coders.get(project_id, {}).get(key)
             if kept is not None and self._up_to_date(project_id, kept):
                 return kept.coder
             snapshot = self._snapshot(project_id)
-            # The project's own index, loaded once and kept in step with the store: every head
-            # searches it instead of building one.
-            index = self.indexes.get(project_id).index
+            live = self.indexes.get(project_id)
+            # The project's own index, loaded once and kept in step with the store: the heads
+            # that search for neighbours search it instead of building one to search.
+            index = live.index
             started = time.perf_counter()
             if kept is None:
                 coder = ProjectCoder(self.encoder, method, k=k)
@@ -91,28 +101,31 @@ class SuggestionEngine:
                 method,
                 time.perf_counter() - started,
             )
-            self._keep(project_id, key, _Kept(coder, snapshot.change_counter))
+            self._keep(project_id, key, _Kept(coder, snapshot.change_counter, live.uid))
             return coder
 
     def forget(self, project_id: str) -> None:
+        """Drop a deleted project's coders. Its lock stays: a fit still running under it
+        must not race a fit of a namesake created meanwhile."""
         with self._guard:
             self._coders.pop(project_id, None)
-            self._locks.pop(project_id, None)
 
     # ----- internals -----------------------------------------------------------------------
 
     def _up_to_date(self, project_id: str, kept: _Kept) -> bool:
-        if self.indexes.get(project_id).counter != kept.change_counter:
+        live = self.indexes.get(project_id)
+        if live.counter != kept.change_counter or live.uid != kept.uid:
             return False
         with self.store.read() as connection:
             version = current_codebook_version(connection, project_id)
         return version == kept.coder.state.codebook_version
 
     def _keep(self, project_id: str, key: tuple[str, int], kept: _Kept) -> None:
-        coders = self._coders.setdefault(project_id, {})
-        coders[key] = kept
-        while len(coders) > _CODERS_KEPT_PER_PROJECT:
-            coders.pop(next(iter(coders)))
+        with self._guard:
+            coders = self._coders.setdefault(project_id, {})
+            coders[key] = kept
+            while len(coders) > _CODERS_KEPT_PER_PROJECT:
+                coders.pop(next(iter(coders)))
 
     def _project_lock(self, project_id: str) -> threading.Lock:
         with self._guard:

@@ -1,4 +1,5 @@
-"""Use case: add a coded-units table to a project as exemplars, all or nothing.
+"""Use cases: add a coded-units table to a project as exemplars (all or nothing), or delete
+one exemplar.
 
 The units are embedded before the write transaction (encoding is slow and needs no lock); their
 codes are checked against the codebook current *inside* the transaction; rows and embeddings
@@ -18,7 +19,7 @@ from codebook.errors import CodedDataError, Problem
 from models.context import units_of_frame
 from service.app.workspace import Workspace
 from service.errors import BatchTooLargeError
-from service.store.exemplars import Origin, insert_exemplars, new_exemplars
+from service.store.exemplars import Origin, delete_exemplar, insert_exemplars, new_exemplars
 from service.store.projects import bump_change_counter, current_codebook
 
 
@@ -62,4 +63,15 @@ def _refuse_units_coded_twice(frame: pd.DataFrame) -> None:
             "a project keeps one coding per unit, but this request codes some units more than "
             "once (several coders?); send one coding per unit, e.g. the coders' majority",
             [Problem(f"transcript {t}, unit {u}", "coded more than once") for t, u in twice],
+        )
+
+
+def remove_exemplar(state: Workspace, project_id: str, exemplar_id: int) -> None:
+    """Delete one exemplar; it leaves the project's index once committed, and the next
+    suggestion's coder has learned without it."""
+    with state.store.write() as transaction:
+        delete_exemplar(transaction.connection, project_id, exemplar_id)
+        counter = bump_change_counter(transaction.connection, project_id)
+        transaction.after_commit(
+            lambda: state.apply_exemplar_change(project_id, counter, remove_ids=[exemplar_id])
         )

@@ -15,10 +15,17 @@ import ipaddress
 import secrets
 from dataclasses import dataclass
 
-from service.errors import AuthError, ConfigurationError, ForbiddenError
+from service.errors import AuthError, ConfigurationError, ForbiddenError, NotFoundError
 from service.settings import Settings
 from service.store.database import Store
-from service.store.keys import KeyRow, find_key, insert_key, key_count
+from service.store.keys import (
+    KeyRow,
+    delete_key,
+    find_key,
+    insert_key,
+    key_count,
+    list_keys,
+)
 from service.store.projects import require_project
 
 KEY_PREFIX = "ick_"
@@ -110,3 +117,18 @@ def principal_for(store: Store, settings: Settings, presented: str | None) -> Pr
     if row is None:
         raise AuthError("the API key is not known to this service; check it or create a new one")
     return Principal(project_id=row.project_id)
+
+
+def all_keys(store: Store) -> list[KeyRow]:
+    """Every key's row (never the key itself, which is not stored)."""
+    with store.read() as connection:
+        return list_keys(connection)
+
+
+def revoke_key(store: Store, key_id: int) -> None:
+    """Delete a key: a running service refuses it from its next request."""
+    with store.write() as transaction:
+        if not delete_key(transaction.connection, key_id):
+            raise NotFoundError(
+                f"there is no API key with id {key_id}; `intercoder keys list` shows them"
+            )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from codebook.model import Codebook
+from codebook.speakers import check_speaker_choice
 from codebook.transcripts import Sentence
 from models.context import UnitContext, preceding_texts, units_of
 from models.encoder import Encoder
@@ -42,14 +43,23 @@ def suggest_for_units(
     method: str = DEFAULT_METHOD,
     k: int = DEFAULT_K,
     options: SuggestOptions | None = None,
+    present_speakers: Sequence[str] | None = None,
 ) -> SuggestionBatch:
     """One suggestion per unit (same order), each unit read with its speaker and previous
     unit where the model reads context; the units are embedded once, refused if unusable;
-    units of speakers not coded come back ``skipped``."""
+    units of speakers not coded come back ``skipped``. The speaker choice is checked first,
+    against ``present_speakers`` (the whole transcript's; default: the units')."""
+    if options is not None:
+        check_speaker_choice(
+            [unit.speaker for unit in units] if present_speakers is None else present_speakers,
+            speakers=options.speakers,
+            skip_speakers=options.skip_speakers,
+        )
     coder = workspace.engine.coder(project_id, method, k)
     state = coder.state
     results = coder.suggest(units, options, embed=workspace.embed_units)
-    workspace.metrics.suggestions.labels(method=state.method).inc(len(units))
+    coded = sum(not result.skipped for result in results)
+    workspace.metrics.suggestions.labels(method=state.method).inc(coded)
     return SuggestionBatch(
         method=state.method,
         agent=state.model_id,

@@ -15,7 +15,6 @@ from typing import Annotated
 import typer
 
 from service.cli.support import exits_cleanly
-from service.errors import NotFoundError
 from service.settings import get_settings
 
 keys_app = typer.Typer(help="List and revoke API keys (create them with serve --create-key).")
@@ -29,13 +28,12 @@ DataDir = Annotated[
 @exits_cleanly
 def list_command(data_dir: DataDir = None) -> None:
     """One line per key: id, the project it opens (or every project), label, created."""
+    from service.app.keys import all_keys
     from service.store.database import Store
-    from service.store.keys import list_keys
 
     store = Store(_database(data_dir))
     try:
-        with store.read() as connection:
-            keys = list_keys(connection)
+        keys = all_keys(store)
     finally:
         store.close()
     if not keys:
@@ -54,16 +52,12 @@ def revoke_command(
     data_dir: DataDir = None,
 ) -> None:
     """Delete a key: requests presenting it get 401 from then on."""
+    from service.app.keys import revoke_key
     from service.store.database import Store
-    from service.store.keys import delete_key
 
     store = Store(_database(data_dir))
     try:
-        with store.write() as transaction:
-            if not delete_key(transaction.connection, key_id):
-                raise NotFoundError(
-                    f"there is no API key with id {key_id}; `intercoder keys list` shows them"
-                )
+        revoke_key(store, key_id)
     finally:
         store.close()
     typer.echo(f"revoked API key {key_id}", err=True)

@@ -164,6 +164,14 @@ def _from_store(project: str, chosen: RefiFormat, include: Include, utf16: bool)
     _check_project_id(project)
     if include is Include.suggested and chosen is RefiFormat.qdpx:
         from service.app.lifecycle import local_workspace
+        from service.store.projects import require_project
+
+        store = Store(get_settings().database_path)
+        try:  # an unknown project fails now, before the model loads
+            with store.read() as connection:
+                require_project(connection, project)
+        finally:
+            store.close()
 
         with local_workspace() as state:
             return export_project(

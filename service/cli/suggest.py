@@ -117,6 +117,12 @@ def suggest(
             err=True,
         )
         raise typer.Exit(code=2)
+    if coded is not None and coded.empty:
+        typer.echo(
+            f"note: {exemplars} has no coded units; suggesting from the codebook alone "
+            "(the cold start)",
+            err=True,
+        )
     options = SuggestOptions(
         top=top,
         evidence=DEFAULT_EVIDENCE,

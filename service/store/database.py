@@ -11,7 +11,7 @@ surprises mid-request) and in-memory state updated after a commit (the project's
 is changed in commit order. Readers use one connection per thread and read a consistent WAL
 snapshot without waiting for the writer.
 
-The query functions live beside this module (``store_projects``, ``store_exemplars``...); each
+The query functions live beside this module (``service.store.projects``, ``.exemplars``...); each
 takes the connection of the transaction it runs in.
 """
 

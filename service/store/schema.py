@@ -6,7 +6,8 @@ Design points:
 - Every row belongs to a project and goes with it (``ON DELETE CASCADE``).
 - An exemplar keeps its embedding (float32 bytes) and the model that made it, so a project's
   FAISS index can always be rebuilt from the database alone, and re-embedded when the model
-  changes. ``change_counter`` on the project counts every exemplar added or removed; the saved
+  changes. ``change_counter`` on the project counts the transactions that changed its exemplars
+  (one upload of 500 rows is one change); the saved
   index records the counter it reflects (see ``service.store.project_index``).
 - One coding per unit (``UNIQUE (project_id, transcript_id, unit_id)``): a later decision on a
   unit replaces its exemplar, while the decision log keeps every decision.

@@ -143,6 +143,18 @@ def sentences(
     ]
 
 
+def transcript_speakers(
+    connection: sqlite3.Connection, project_id: str, transcript_id: str
+) -> list[str]:
+    """Every speaker of the transcript, once each."""
+    get_transcript(connection, project_id, transcript_id)
+    rows = connection.execute(
+        "SELECT DISTINCT speaker FROM sentences WHERE project_id = ? AND transcript_id = ?",
+        (project_id, transcript_id),
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
 def sentence_with_previous(
     connection: sqlite3.Connection, project_id: str, transcript_id: str, index: int
 ) -> tuple[Sentence, str]:
