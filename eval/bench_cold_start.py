@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import re
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,9 +40,10 @@ from codebook.errors import IntercoderError
 from codebook.loader import load_codebook
 from codebook.model import Codebook
 from codebook.speakers import select_sentences
+from models.cache import CachedEncoder, EmbeddingCache
 from models.cold_start import DEFAULT_BACKGROUND_K
 from models.context import units_of
-from models.encoder import Embeddings, Encoder, SentenceTransformerEncoder
+from models.encoder import Encoder, SentenceTransformerEncoder
 from models.exemplars import cold_start_exemplars
 from models.methods import SuggestOptions
 from models.project_coder import ProjectCoder
@@ -59,32 +61,6 @@ class GoldRow:
     kind: str  # backchannel, prompt or coded
     codes: frozenset[str]
     text: str
-
-
-class MemoEncoder:
-    """Embeds each distinct text once, so both runs share the codebook's embeddings."""
-
-    def __init__(self, encoder: Encoder) -> None:
-        self.inner = encoder
-        self.memo: dict[str, Embeddings] = {}
-
-    @property
-    def model_id(self) -> str:
-        return self.inner.model_id
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    @property
-    def context_turns(self) -> int:
-        return self.inner.context_turns
-
-    def encode(self, texts: list[str]) -> Embeddings:
-        missing = list(dict.fromkeys(text for text in texts if text not in self.memo))
-        if missing:
-            self.memo.update(zip(missing, self.inner.encode(missing), strict=True))
-        return np.stack([self.memo[text] for text in texts]).astype(np.float32)
 
 
 def normalised(text: str) -> str:
@@ -208,7 +184,9 @@ def main() -> None:
     parser.add_argument("--background-k", type=int, default=DEFAULT_BACKGROUND_K)
     args = parser.parse_args()
     book, gold = load_codebook("interview"), load_gold()
-    encoder = MemoEncoder(SentenceTransformerEncoder())
+    # Both runs share the codebook's and the sample's embeddings: each text is embedded once.
+    cache = EmbeddingCache(Path(tempfile.mkdtemp()) / "embeddings.sqlite")
+    encoder = CachedEncoder(SentenceTransformerEncoder(), cache)
     swda = None
     if not args.no_swda:
         try:

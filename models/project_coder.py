@@ -41,7 +41,7 @@ from models.exemplars import (
     with_codebook_fallback,
 )
 from models.index import ExemplarIndex
-from models.methods import DEFAULT_METHOD, SuggestOptions, method_params
+from models.methods import DEFAULT_K, DEFAULT_METHOD, SuggestOptions, method_params
 from models.suggesters import BaseSuggester, Decisions, make_suggester
 from models.suggesters.base import IndexKind
 from models.suggestions import UnitSuggestion
@@ -77,7 +77,7 @@ class ProjectCoder:
         encoder: Encoder,
         method: str = DEFAULT_METHOD,
         *,
-        k: int = 10,
+        k: int = DEFAULT_K,
         index_kind: IndexKind = "auto",
         recalibrate_after_share: float = RECALIBRATE_AFTER_SHARE,
         background_k: int = DEFAULT_BACKGROUND_K,
@@ -119,7 +119,6 @@ class ProjectCoder:
             self.exemplar_count_ = len(exemplars)
         self.head_ = head
         self.codebook_ = codebook
-        self.calibrated_count_ = self.exemplar_count_
         self.calibrated_ids_ = _sorted_ids(exemplars)
         return self
 
@@ -150,7 +149,7 @@ class ProjectCoder:
             or count == 0
             or self.cold_start_
             or codebook.version != self.codebook_.version
-            or drift > self.recalibrate_after_share * max(self.calibrated_count_, 1)
+            or drift > self.recalibrate_after_share * max(len(self.calibrated_ids_), 1)
         ):
             return self.fit(exemplars, codebook, index=index)
         # A copy learns: whoever holds this coder's previous head keeps using it undisturbed.
@@ -208,7 +207,7 @@ class ProjectCoder:
             method=self.head_.method,
             cold_start=self.cold_start_,
             exemplar_count=self.exemplar_count_,
-            calibrated_count=self.calibrated_count_,
+            calibrated_count=len(self.calibrated_ids_),
             codebook_version=self.codebook_.version,
             model_id=self.encoder.model_id,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Self, TypedDict
+from typing import Any, ClassVar, Self, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,13 +26,13 @@ from models.calibration import (
 from models.encoder import Embeddings
 from models.errors import NotFittedError
 from models.exemplars import Exemplars
-from models.index import ExemplarIndex
+from models.index import ExemplarIndex, RequestedKind
 from models.suggesters.evidence import build_suggestions
 from models.suggesters.search import ExemplarSearch, Neighbours
 from models.suggestions import UnitSuggestion
 
 Scores = NDArray[np.float64]
-IndexKind = Literal["auto", "exact", "hnsw"]
+IndexKind = RequestedKind  # what a head may ask of the indexes it builds
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import numpy as np
 
 from codebook.errors import InputError, Problem
 from models.cache import CachedEncoder
-from models.context import UnitContext, encode_units, units_of
-from models.encoder import Embeddings, Encoder
+from models.context import UnitContext, encode_units
+from models.encoder import Embeddings, Encoder, EncoderWrapper
 from models.index_checks import NORM_TOLERANCE
 from service.metrics import Metrics
 from service.settings import Settings
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("intercoder.service")
 
 
-class SerialEncoder:
+class SerialEncoder(EncoderWrapper):
     """Runs every encode on one dedicated thread, one batch at a time.
 
     The model already spreads one batch over every core. Calling torch from many request
@@ -42,21 +42,8 @@ class SerialEncoder:
     """
 
     def __init__(self, encoder: Encoder) -> None:
-        self.encoder = encoder
+        super().__init__(encoder)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encoder")
-
-    @property
-    def model_id(self) -> str:
-        return self.encoder.model_id
-
-    @property
-    def dim(self) -> int:
-        return self.encoder.dim
-
-    @property
-    def context_turns(self) -> int:
-        """The wrapped encoder's: a project model reads each unit with its context."""
-        return self.encoder.context_turns
 
     def encode(self, texts: list[str]) -> Embeddings:
         return self._worker.submit(self.encoder.encode, texts).result()
@@ -89,10 +76,6 @@ class Workspace:
                 lambda: exemplar_vectors(connection, project_id, self.encoder.dim),
             )
             self.metrics.set_exemplar_count(project_id, project.exemplar_count)
-
-    def embed(self, texts: list[str]) -> Embeddings:
-        """Texts without context embedded as by :meth:`embed_units`."""
-        return self.embed_units(units_of(texts))
 
     def embed_units(self, units: Sequence[UnitContext]) -> Embeddings:
         """The units' embeddings, each read as the model reads units (a project model with its

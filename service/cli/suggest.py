@@ -13,7 +13,13 @@ import typer
 
 from codebook.loader import SHIPPED_CODEBOOKS
 from codebook.transcripts import Sentence
-from models.methods import DEFAULT_EVIDENCE, DEFAULT_METHOD, DEFAULT_TOP, METHOD_NAMES
+from models.methods import (
+    COLD_START_METHOD,
+    DEFAULT_EVIDENCE,
+    DEFAULT_METHOD,
+    DEFAULT_TOP,
+    METHOD_NAMES,
+)
 from models.suggestions import UnitSuggestion
 from service.cli.support import exits_cleanly
 
@@ -96,7 +102,7 @@ def suggest(
     """
     from codebook.coded_csv import read_coded_csv
     from codebook.loader import load_codebook
-    from codebook.speakers import select_sentences
+    from codebook.speakers import check_speaker_choice
     from codebook.transcripts import read_transcript, split_sentences
     from models.methods import SuggestOptions
     from service.app.runtime import build_encoder
@@ -108,9 +114,9 @@ def suggest(
     chosen = (
         method.value
         if method is not None
-        else (DEFAULT_METHOD if coded is not None else "prototype")
+        else (DEFAULT_METHOD if coded is not None else COLD_START_METHOD)
     )
-    if coded is None and chosen != "prototype":
+    if coded is None and chosen != COLD_START_METHOD:
         typer.echo(
             f"error: method {chosen!r} needs --exemplars; without coded data only the "
             "prototype method works (from the codebook's definitions and examples)",
@@ -130,11 +136,10 @@ def suggest(
         speakers=_names(speakers),
         skip_speakers=_names(skip_speakers),
     )
-    select_sentences(  # a bad speaker choice fails now, before the model loads
+    check_speaker_choice(  # a bad speaker choice fails now, before the model loads
         [sentence.speaker for sentence in sentences],
         speakers=options.speakers,
         skip_speakers=options.skip_speakers,
-        codebook=book,
     )
     encoder = build_encoder(model_path=model)
     suggestions = suggest_offline(encoder, book, sentences, coded, method=chosen, options=options)
