@@ -104,6 +104,13 @@ class SuggestionEngine:
             self._keep(project_id, key, _Kept(coder, snapshot.change_counter, live.uid))
             return coder
 
+    def snapshot(self, project_id: str) -> tuple[Codebook, Exemplars | None]:
+        """The project's codebook and embedded exemplars as they are now (None: none coded),
+        for a coder built elsewhere (a batch run, which may rebuild it in other processes)."""
+        with self._project_lock(project_id):
+            snapshot = self._snapshot(project_id)
+        return snapshot.codebook, snapshot.exemplars
+
     def forget(self, project_id: str) -> None:
         """Drop a deleted project's coders. Its lock stays: a fit still running under it
         must not race a fit of a namesake created meanwhile."""

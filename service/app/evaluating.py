@@ -22,10 +22,12 @@ from eval.harness import EvalOptions, evaluate
 from eval.inputs import EvalInput, load_eval_input
 from eval.methods import method_by_name
 from eval.report_model import Report
+from eval.trust import trust_verdicts
 from models.encoder import Encoder
 from service.app.workspace import Workspace
+from service.store.evaluations import last_evaluation, save_evaluation
 from service.store.exemplars import all_exemplars, coded_units, exemplar_vectors
-from service.store.projects import current_codebook
+from service.store.projects import current_codebook, get_project
 
 if TYPE_CHECKING:
     from models.finetune import TrainConfig
@@ -126,7 +128,8 @@ def evaluate_stored_project(
     seed: int,
     max_train_units: int | None,
 ) -> Report:
-    """Cross-validate ``methods`` on the project's exemplars, holding out whole groups."""
+    """Cross-validate ``methods`` on the project's exemplars, holding out whole groups; the
+    report is kept as the project's last evaluation (see :func:`last_trust_verdicts`)."""
     with workspace.store.read() as connection:
         codebook = current_codebook(connection, project_id)
         rows = all_exemplars(connection, project_id)
@@ -152,6 +155,22 @@ def evaluate_stored_project(
         notes=(f"evaluated by the service on project {project_id!r} with {chosen} folds",),
     )
     source = EvalInput(f"project {project_id}", codebook, frame, None, None)
-    return evaluate(
+    report = evaluate(
         source, data, [method_by_name(name) for name in dict.fromkeys(methods)], options
     )
+    with workspace.store.write() as transaction:
+        get_project(transaction.connection, project_id)  # deleted meanwhile: 404, not a crash
+        save_evaluation(transaction.connection, project_id, report.model_dump_json())
+    return report
+
+
+def last_trust_verdicts(
+    workspace: Workspace, project_id: str, method: str = "linear"
+) -> dict[str, str] | None:
+    """Each code's trust verdict (``eval.trust``) from the project's last evaluation, for
+    ``method``; None when the project was never evaluated."""
+    with workspace.store.read() as connection:
+        stored = last_evaluation(connection, project_id)
+    if stored is None:
+        return None
+    return dict(trust_verdicts(Report.model_validate_json(stored), method))

@@ -8,6 +8,8 @@ import sqlite3
 from codebook.errors import CodedDataError, Problem
 from codebook.model import Codebook
 from service.app.workspace import Workspace
+from service.settings import Settings, get_settings
+from service.store.database import Store
 from service.store.exemplars import all_code_sets
 from service.store.projects import (
     ProjectRow,
@@ -31,6 +33,17 @@ def create_project(
 
         transaction.after_commit(open_empty_index)
     return row
+
+
+def require_stored_project(project_id: str, settings: Settings | None = None) -> None:
+    """NotFoundError unless the local store has this project: checked before a command loads
+    the model, so a typo fails at once."""
+    store = Store((settings or get_settings()).database_path)
+    try:
+        with store.read() as connection:
+            require_project(connection, project_id)
+    finally:
+        store.close()
 
 
 def remove_project(workspace: Workspace, project_id: str) -> None:

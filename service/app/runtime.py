@@ -13,24 +13,32 @@ from models.testing import ContextHashingEncoder, HashingEncoder
 from service.settings import Settings, get_settings
 
 
-def build_encoder(settings: Settings | None = None, *, model_path: Path | None = None) -> Encoder:
+def build_encoder(
+    settings: Settings | None = None, *, model_path: Path | None = None, cached: bool = True
+) -> Encoder:
     """The configured model (bundled MiniLM by default) behind the on-disk embedding cache.
 
     ``model_path`` overrides the configured model with another local folder (a project model
     from ``intercoder train`` checks its card's hash; the configured ``model_sha256`` belongs to
     the configured model and is not applied to it). The cache is keyed by model id, so models
-    share it safely. The test hook (``INTERCODER_TEST_ENCODER``) replaces the configured model
+    share it safely; ``cached=False`` leaves it out (a batch run embeds each text once). The
+    test hook (``INTERCODER_TEST_ENCODER``) replaces the configured model
     with the deterministic hashing encoder, never a model folder named explicitly.
     """
     settings = settings or get_settings()
-    cache = EmbeddingCache(settings.embedding_cache_path)
+    encoder = _uncached_encoder(settings, model_path)
+    if not cached:
+        return encoder
+    return CachedEncoder(encoder, EmbeddingCache(settings.embedding_cache_path))
+
+
+def _uncached_encoder(settings: Settings, model_path: Path | None) -> Encoder:
     if settings.test_encoder is not None and model_path is None:
         contextual = settings.test_encoder == "hashing-context"
-        return CachedEncoder(ContextHashingEncoder() if contextual else HashingEncoder(), cache)
+        return ContextHashingEncoder() if contextual else HashingEncoder()
     chosen = settings.model_path if model_path is None else model_path
-    encoder = SentenceTransformerEncoder(
+    return SentenceTransformerEncoder(
         chosen,
         expected_sha256=settings.model_sha256 if model_path is None else None,
         batch_size=settings.encode_batch_size,
     )
-    return CachedEncoder(encoder, cache)

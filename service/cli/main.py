@@ -19,6 +19,7 @@ import typer
 from codebook.errors import CodebookError
 from codebook.loader import SHIPPED_CODEBOOKS, load_codebook
 from codebook.model import Codebook
+from service.cli.code import code
 from service.cli.evaluate import evaluate
 from service.cli.keys import keys_app
 from service.cli.refi import export, import_file
@@ -45,6 +46,7 @@ app.add_typer(codebook_app, name="codebook")
 app.add_typer(transcript_app, name="transcript")
 app.add_typer(keys_app, name="keys")
 app.command("suggest")(suggest)
+app.command("code")(code)
 app.command("evaluate")(evaluate)
 app.command("serve")(serve)
 app.command("train")(train)

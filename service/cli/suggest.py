@@ -133,8 +133,8 @@ def suggest(
         top=top,
         evidence=DEFAULT_EVIDENCE,
         abstain_below=abstain_below,
-        speakers=_names(speakers),
-        skip_speakers=_names(skip_speakers),
+        speakers=speaker_names(speakers),
+        skip_speakers=speaker_names(skip_speakers),
     )
     check_speaker_choice(  # a bad speaker choice fails now, before the model loads
         [sentence.speaker for sentence in sentences],
@@ -179,7 +179,7 @@ def _print(
                     typer.echo(f"        {code.code} because ({best.similarity:.2f}) {best.text}")
 
 
-def _names(given: list[str] | None) -> tuple[str, ...] | None:
+def speaker_names(given: list[str] | None) -> tuple[str, ...] | None:
     """Speaker names from repeated options, each possibly a comma-separated list."""
     if given is None:
         return None

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from service.errors import StoreError
-from service.store.schema import SCHEMA, SCHEMA_VERSION
+from service.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 _BUSY_TIMEOUT_MS = 30_000
 logger = logging.getLogger("intercoder.service.store.database")
@@ -177,10 +177,14 @@ class Store:
                         f"this intercoder's {SCHEMA_VERSION}; upgrade intercoder or use another "
                         "data_dir"
                     )
-                if version < SCHEMA_VERSION:
+                if version == 0:
                     for statement in SCHEMA:
                         self._writer.execute(statement)
-                    self._writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    version = 1
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in MIGRATIONS[step]:
+                        self._writer.execute(statement)
+                self._writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             except BaseException:
                 self._writer.execute("ROLLBACK")
                 raise

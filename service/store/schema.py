@@ -14,11 +14,17 @@ Design points:
 - The decision log is append-only: triggers refuse UPDATE, and DELETE unless the project itself
   is being deleted.
 - Codebooks are versioned: replacing one adds a row; the current one is the newest.
+- A project keeps the report of its last evaluation (what a batch run's summary quotes the
+  trust verdicts from), and the batch runs (``intercoder code`` as a service job) it was asked.
+
+Upgrades: ``SCHEMA`` is version 1; ``MIGRATIONS[n]`` takes version n-1 to n. A database is
+brought to ``SCHEMA_VERSION`` in one transaction when opened, so one written by an earlier
+intercoder opens with its data intact.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA: tuple[str, ...] = (
     """
@@ -132,3 +138,32 @@ SCHEMA: tuple[str, ...] = (
     )
     """,
 )
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        """
+        CREATE TABLE evaluations (
+            project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+            report TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE batches (
+            id TEXT PRIMARY KEY,
+            project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            state TEXT NOT NULL
+                CHECK (state IN ('queued', 'running', 'done', 'failed', 'interrupted')),
+            request TEXT NOT NULL,
+            items_done INTEGER NOT NULL DEFAULT 0,
+            items_total INTEGER NOT NULL DEFAULT 0,
+            sentences_done INTEGER NOT NULL DEFAULT 0,
+            summary TEXT,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            finished_at TEXT
+        )
+        """,
+        "CREATE INDEX batches_by_project ON batches (project_id, created_at)",
+    ),
+}

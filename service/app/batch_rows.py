@@ -1,0 +1,137 @@
+"""The coder of a batch run, and the rows it writes: one per sentence.
+
+A :class:`CoderRecipe` holds everything a coder is built from (settings naming the encoder,
+codebook, embedded exemplars, method, options), so the same coder can be rebuilt in another
+process (a Ray worker) and answer exactly as the one in this process does: the exemplars travel
+embedded, and every process fits :class:`models.project_coder.ProjectCoder` on them alike.
+:func:`code_units` turns a table of units into the output rows; it is the one function both
+the single-machine run and the Ray run map over the corpus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from codebook.model import Codebook
+from models.context import units_of
+from models.exemplars import Exemplars
+from models.methods import SuggestOptions
+from models.project_coder import ProjectCoder
+from models.suggestions import UnitSuggestion
+from service.app.runtime import build_encoder
+from service.settings import Settings
+
+OUTPUT_COLUMNS = (
+    "transcript_id", "source", "sentence", "turn", "speaker", "start", "end", "text",
+    "codes", "top_codes", "top_scores", "confidence", "no_code", "abstained", "skipped",
+    "evidence_ids",
+)  # fmt: skip
+LIST_COLUMNS = ("codes", "top_codes", "top_scores", "evidence_ids")
+
+
+@dataclass(frozen=True)
+class CoderRecipe:
+    """How to build a batch run's coder, anywhere: picklable, and the same coder every time.
+
+    ``exemplars`` None means the cold start (the codebook's own definitions and examples).
+    """
+
+    settings: Settings
+    model_path: Path | None
+    codebook: Codebook
+    exemplars: Exemplars | None
+    method: str
+    k: int
+    options: SuggestOptions
+    evaluated: dict[str, str] | None = None
+    """Each code's trust verdict from the project's last evaluation, when there is one."""
+
+    def build(self) -> ProjectCoder:
+        """The fitted coder, its encoder loaded without the embedding cache (a corpus is
+        embedded once, and a million cached vectors would only fill the disk)."""
+        encoder = build_encoder(self.settings, model_path=self.model_path, cached=False)
+        # Exact search: the evidence must not depend on how an approximate index was built.
+        coder = ProjectCoder(encoder, self.method, k=self.k, index_kind="exact")
+        return coder.fit(self.exemplars, self.codebook)
+
+    def fingerprint(self, model_id: str) -> str:
+        """Names what the rows depend on: a resumed run refuses to mix two coders' rows."""
+        digest = hashlib.sha256()
+        described = {
+            "model": model_id,
+            "codebook": self.codebook.version,
+            "method": self.method,
+            "k": self.k,
+            "options": repr(self.options),
+        }
+        digest.update(json.dumps(described, sort_keys=True).encode())
+        if self.exemplars is not None:
+            digest.update(np.ascontiguousarray(self.exemplars.ids).tobytes())
+            digest.update(np.ascontiguousarray(self.exemplars.vectors).tobytes())
+            for codes in self.exemplars.codes:
+                digest.update(("|".join(sorted(codes)) + "\n").encode())
+        return digest.hexdigest()
+
+
+def code_units(coder: ProjectCoder, options: SuggestOptions, units: pd.DataFrame) -> pd.DataFrame:
+    """The output rows of a table of units (columns of ``batch_inputs.UNIT_COLUMNS``, plus
+    ``previous_text`` and ``source``), in the same order, coded in one batch."""
+    contexts = units_of(
+        units["text"].astype(str).tolist(),
+        units["speaker"].astype(str).tolist(),
+        units["previous_text"].astype(str).tolist(),
+    )
+    answers = coder.suggest(contexts, options) if contexts else []
+    return rows_of(units, answers)
+
+
+def rows_of(units: pd.DataFrame, answers: list[UnitSuggestion]) -> pd.DataFrame:
+    """The output table of coded units: their identity and each one's answer."""
+    rows = units.reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "transcript_id": rows["transcript_id"].astype(str),
+            "source": rows["source"].astype(str),
+            "sentence": rows["sentence"].astype("int64"),
+            "turn": rows["turn"].astype("int64"),
+            "speaker": rows["speaker"].astype(str),
+            "start": rows["start"].astype("Int64"),
+            "end": rows["end"].astype("Int64"),
+            "text": rows["text"].astype(str),
+            "codes": [list(answer.suggested) for answer in answers],
+            "top_codes": [[code.code for code in answer.codes] for answer in answers],
+            "top_scores": [[round(code.score, 6) for code in answer.codes] for answer in answers],
+            "confidence": [round(answer.confidence, 6) for answer in answers],
+            "no_code": [answer.no_code for answer in answers],
+            "abstained": [answer.abstained for answer in answers],
+            "skipped": [answer.skipped for answer in answers],
+            "evidence_ids": [_evidence_ids(answer) for answer in answers],
+        },
+        columns=list(OUTPUT_COLUMNS),
+    )
+
+
+def _evidence_ids(answer: UnitSuggestion) -> list[int]:
+    """The nearest supporting exemplar of each decided code; for "no code", its evidence."""
+    if answer.no_code:
+        return [evidence.exemplar_id for evidence in answer.no_code_evidence[:1]]
+    decided = set(answer.suggested)
+    return [
+        code.supporting[0].exemplar_id
+        for code in answer.codes
+        if code.code in decided and code.supporting
+    ]
+
+
+def as_csv_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows with list columns joined by ";" (a CSV cell holds one value)."""
+    flat = rows.copy()
+    for name in LIST_COLUMNS:
+        flat[name] = [";".join(str(value) for value in values) for values in rows[name]]
+    return flat
