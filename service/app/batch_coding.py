@@ -17,9 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from codebook.errors import TranscriptError
-from codebook.transcripts import Segmenter
 from models.project_coder import ProjectCoder
-from service.app.batch_inputs import InputSource, WorkItem, count_work, iter_work
+from service.app.batch_inputs import FileWork, InputSource, Work, WorkItem
 from service.app.batch_output import DoneTotals, OutputFolder, OutputFormat
 from service.app.batch_rows import CoderRecipe, code_units
 
@@ -89,6 +88,11 @@ class BatchRequest:
     chunk_sentences: int = DEFAULT_CHUNK_SENTENCES
     strict: bool = False
     restart: bool = False
+    work: Work | None = None
+    """Where the units come from; None: the ``sources`` files."""
+
+    def work_items(self) -> Work:
+        return self.work or FileWork(self.sources, self.chunk_sentences)
 
 
 ProgressCallback = Callable[[BatchProgress], None]
@@ -102,17 +106,16 @@ def run_batch(
     progress: ProgressCallback | None = None,
 ) -> BatchSummary:
     """Code every input not yet coded into ``request.out`` and summarise the folder."""
-    coder = coder or recipe.build()
+    coder = coder or recipe.build()  # the model and the exemplars' index, loaded once
     started = time.perf_counter()
     with OutputFolder(request.out, request.output_format) as folder:
         if request.restart:
             folder.discard()
         folder.claim(recipe.fingerprint(coder.encoder.model_id), _described(recipe, coder))
         done = folder.done_keys()
-        total = count_work(request.sources, request.chunk_sentences)
-        run = _Run(folder, coder, recipe, request, progress, started, len(done), total)
-        run.code(iter_work(request.sources, table_rows=request.chunk_sentences,
-                           segmenter=Segmenter(), done=done))  # fmt: skip
+        work = request.work_items()
+        run = _Run(folder, coder, recipe, request, progress, started, len(done), work.total())
+        run.code(work.items(done))
         output = folder.finish()
         summary = BatchSummary(
             output=output,

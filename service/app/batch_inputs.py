@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import pandas as pd
 
@@ -64,6 +64,33 @@ def find_inputs(given: Sequence[str]) -> list[InputSource]:
         files.update(dict.fromkeys(found))
     ordered = sorted(files)
     return [InputSource(path, _kind(path), name) for path, name in _names(ordered)]
+
+
+class Work(Protocol):
+    """Where a batch run's work items come from: files here, a project's stored transcripts
+    in the service (``service.app.batch_jobs``)."""
+
+    def total(self) -> int:
+        """How many work items there are in all (done ones included)."""
+        ...
+
+    def items(self, done: frozenset[str]) -> Iterator[WorkItem]:
+        """The work items not in ``done``, in a fixed order."""
+        ...
+
+
+class FileWork:
+    """The work items of input files: each transcript, and each table's slices of rows."""
+
+    def __init__(self, sources: Sequence[InputSource], table_rows: int) -> None:
+        self.sources = sources
+        self.table_rows = table_rows
+
+    def total(self) -> int:
+        return count_work(self.sources, self.table_rows)
+
+    def items(self, done: frozenset[str]) -> Iterator[WorkItem]:
+        return iter_work(self.sources, table_rows=self.table_rows, segmenter=Segmenter(), done=done)
 
 
 def count_work(sources: Sequence[InputSource], table_rows: int) -> int:
@@ -118,7 +145,7 @@ def _transcript_item(source: InputSource, segmenter: Segmenter) -> WorkItem:
             "text": [s.text for s in sentences],
         }
     )
-    return WorkItem(key, str(source.path), _with_previous(units, ""))
+    return WorkItem(key, str(source.path), with_previous(units, ""))
 
 
 # ----- tables -------------------------------------------------------------------------------
@@ -133,7 +160,7 @@ def _table_items(source: InputSource, table_rows: int, done: frozenset[str]) -> 
             key = f"table:{source.path}#rows={start}"
             units = _table_units(chunk, source, start)
             if key not in done:
-                yield WorkItem(key, str(source.path), _with_previous(units, previous_tail))
+                yield WorkItem(key, str(source.path), with_previous(units, previous_tail))
             previous_tail = units.tail(1)
     except (OSError, ValueError, InputError) as error:
         key = f"table:{source.path}#unreadable"
@@ -214,7 +241,7 @@ def _table_row_count(path: Path) -> int:
 # ----- shared -------------------------------------------------------------------------------
 
 
-def _with_previous(units: pd.DataFrame, before: pd.DataFrame | str | None) -> pd.DataFrame:
+def with_previous(units: pd.DataFrame, before: pd.DataFrame | str | None) -> pd.DataFrame:
     """Each unit's previous text: the unit before it in the same transcript ("" for the first)."""
     texts = units["text"].tolist()
     ids = units["transcript_id"].tolist()

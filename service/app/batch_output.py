@@ -173,9 +173,13 @@ class OutputFolder:
         return [self.path / str(name) for (name,) in names.fetchall()]
 
     def totals(self) -> DoneTotals:
-        rows = self._connected().execute(
-            "SELECT transcripts, code_counts, sentences, abstained, skipped, no_code FROM done"
-        ).fetchall()
+        rows = (
+            self._connected()
+            .execute(
+                "SELECT transcripts, code_counts, sentences, abstained, skipped, no_code FROM done"
+            )
+            .fetchall()
+        )
         transcripts: set[str] = set()
         counts: Counter[str] = Counter()
         for names, code_counts, *_ in rows:
@@ -237,9 +241,9 @@ def check_output_folder(path: Path) -> None:
     ours = (path / "_run.json").exists() or (path / "_progress.sqlite").exists()
     if path.is_dir() and not ours and any(path.iterdir()):
         raise InputError(
-                f"--out {path} already holds other files; give a new or empty folder so that "
-                "nothing of yours is overwritten"
-            )
+            f"--out {path} already holds other files; give a new or empty folder so that "
+            "nothing of yours is overwritten"
+        )
 
 
 def _existing_parent(path: Path) -> Path:

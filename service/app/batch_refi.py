@@ -7,8 +7,9 @@ and splitter as the run, so the same sentences), one project holds all of them i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -80,10 +81,12 @@ def _machine_frame(rows: pd.DataFrame, user: str) -> pd.DataFrame:
             speaker=str(speaker),
             coder=user,
         )
-        for transcript_id, sentence, turn, speaker, text, codes in zip(
-            rows["transcript_id"], rows["sentence"], rows["turn"], rows["speaker"],
-            rows["text"], rows["codes"], strict=True,
-        )  # fmt: skip
+        for transcript_id, sentence, turn, speaker, text, codes in _columns(rows)
         if len(codes)
     ]
     return coded_frame(records)
+
+
+def _columns(rows: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
+    names = ("transcript_id", "sentence", "turn", "speaker", "text", "codes")
+    return zip(*(rows[name].tolist() for name in names), strict=True)

@@ -90,9 +90,7 @@ def code(
     address: Annotated[
         str | None, typer.Option(help="With --engine ray: the cluster (default: local).")
     ] = None,
-    workers: Annotated[
-        int, typer.Option(min=1, help="With --engine ray: coder actors.")
-    ] = 2,
+    workers: Annotated[int, typer.Option(min=1, help="With --engine ray: coder actors.")] = 2,
 ) -> None:
     """Code every sentence of many transcripts with one coder, loaded once.
 
