@@ -3,7 +3,12 @@ requests and the settings."""
 
 from __future__ import annotations
 
-from codebook.errors import InputError, IntercoderError
+from codebook.errors import InputError, IntercoderError, TranscriptError
+
+
+class StrictStopError(TranscriptError):
+    """``intercoder code --strict``: an input could not be read, so the run stopped (after
+    saving what it had coded)."""
 
 
 class NotFoundError(InputError):

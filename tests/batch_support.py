@@ -22,10 +22,26 @@ CODED_CSV = textwrap.dedent(
     t3,Let us start.,
     """
 )
-WORDS = (
-    "attack poison data model retrain week server coffee classifier inputs crafted fake "
-    "samples nobody company small training thanks"
-).split()
+WORDS = [
+    "attack",
+    "poison",
+    "data",
+    "model",
+    "retrain",
+    "week",
+    "server",
+    "coffee",
+    "classifier",
+    "inputs",
+    "crafted",
+    "fake",
+    "samples",
+    "nobody",
+    "company",
+    "small",
+    "training",
+    "thanks",
+]
 
 
 def write_coded(folder: Path) -> Path:

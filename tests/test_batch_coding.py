@@ -116,7 +116,9 @@ def test_unreadable_transcript_is_reported_and_skipped(tmp_path: Path) -> None:
     write_coded(tmp_path)
     status, out, err = _code(tmp_path, str(folder), "--out", str(tmp_path / "out"), "--quiet")
     assert status == 0, err
-    assert "skipped" in err and "broken.vtt" in err and "WEBVTT" in err
+    assert "skipped" in err
+    assert "broken.vtt" in err
+    assert "WEBVTT" in err
     assert "of 3 transcripts" in out
     summary = json.loads((tmp_path / "out" / "_summary.json").read_text())
     assert [item["source"] for item in summary["unreadable"]] == [str(folder / "broken.vtt")]
@@ -130,7 +132,9 @@ def test_strict_stops_at_an_unreadable_transcript_keeping_what_it_coded(tmp_path
         tmp_path, str(folder), "--out", str(tmp_path / "out"), "--strict", "--quiet"
     )
     assert status == 2
-    assert err.startswith("error: ") and err.count("\n") == 1 and "zz-broken.vtt" in err
+    assert err.startswith("error: ")
+    assert err.count("\n") == 1
+    assert "zz-broken.vtt" in err
     assert len(pd.read_parquet(tmp_path / "out")) > 0
 
 
@@ -140,8 +144,10 @@ def test_a_folder_of_another_coder_is_refused_and_restart_discards_it(tmp_path: 
     out = str(tmp_path / "out")
     assert _code(tmp_path, str(folder), "--out", out, "--quiet")[0] == 0
     status, _, err = _code(tmp_path, str(folder), "--out", out, "--method", "knn", "--quiet")
-    assert status == 2 and "another coder" in err and "--restart" in err
-    status, out_text, err = _code(
+    assert status == 2
+    assert "another coder" in err
+    assert "--restart" in err
+    status, _out_text, err = _code(
         tmp_path, str(folder), "--out", out, "--method", "knn", "--restart", "--quiet"
     )
     assert status == 0, err
@@ -171,13 +177,14 @@ def test_csv_output_is_one_file_and_refi_has_the_machine_as_coder(tmp_path: Path
     folder = write_transcripts(tmp_path / "in", 3)
     write_coded(tmp_path)
     refi = tmp_path / "machine.qdpx"
-    status, out, err = _code(
+    status, _out, err = _code(
         tmp_path, str(folder), "--out", str(tmp_path / "out"), "--format", "csv",
         "--refi", str(refi), "--quiet",
     )  # fmt: skip
     assert status == 0, err
     rows = pd.read_csv(tmp_path / "out" / "coded.csv", keep_default_na=False)
-    assert len(rows) == 36 and not list((tmp_path / "out").glob(".*.tmp"))
+    assert len(rows) == 36
+    assert not list((tmp_path / "out").glob(".*.tmp"))
     project = read_qdpx(refi.read_bytes())
     assert len(project.sources) == 3
     machine = [selection for selection in project.selections if "intercoder" in selection.coder]
@@ -187,9 +194,10 @@ def test_csv_output_is_one_file_and_refi_has_the_machine_as_coder(tmp_path: Path
 def test_usage_mistakes_fail_before_any_work(tmp_path: Path) -> None:
     folder = write_transcripts(tmp_path / "in", 1)
     (tmp_path / "file.txt").write_text("x")
+    out = str(tmp_path / "o")
     cases = [
-        ["code", str(folder), "--out", str(tmp_path / "o")],
-        ["code", str(tmp_path / "nothing*"), "--out", str(tmp_path / "o"), "--codebook", "interview"],
+        ["code", str(folder), "--out", out],
+        ["code", str(tmp_path / "nothing*"), "--out", out, "--codebook", "interview"],
         ["code", str(folder), "--out", str(tmp_path / "file.txt"), "--codebook", "interview"],
         ["code", str(folder), "--out", str(tmp_path / "o"), "--codebook", "interview",
          "--method", "linear"],
@@ -198,6 +206,7 @@ def test_usage_mistakes_fail_before_any_work(tmp_path: Path) -> None:
     for arguments in cases:
         result = runner.invoke(app, arguments)
         assert result.exit_code == 2, (arguments, result.output)
-        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+        assert result.stderr.startswith("error: ")
+        assert result.stderr.count("\n") == 1
         assert "Traceback" not in result.output
     assert not (tmp_path / "o").exists()

@@ -12,6 +12,7 @@ unexpected errors into 500 problems, then the request-size guard.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from models.encoder import Encoder
 from service.api import (
+    batches,
     decisions,
     evaluations,
     exemplars,
@@ -51,7 +53,9 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level)
-        state, saver = await run_in_threadpool(open_workspace, settings, encoder, metrics)
+        state, saver = await run_in_threadpool(
+            functools.partial(open_workspace, run_batches=True), settings, encoder, metrics
+        )
         app.state.service = state
         try:
             yield
@@ -65,7 +69,17 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         lifespan=lifespan,
     )
     install_problem_handlers(app)
-    routers = (ops, refi, projects, exemplars, transcripts, suggestions, decisions, evaluations)
+    routers = (
+        ops,
+        refi,
+        projects,
+        exemplars,
+        transcripts,
+        suggestions,
+        decisions,
+        evaluations,
+        batches,
+    )
     for module in routers:
         app.include_router(module.router)
     # add_middleware wraps what is already there, so the last added runs first.

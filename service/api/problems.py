@@ -41,6 +41,7 @@ from service.errors import (
     NotFoundError,
     PayloadTooLargeError,
     StoreError,
+    StrictStopError,
 )
 
 logger = logging.getLogger("intercoder.service")
@@ -53,6 +54,7 @@ ERROR_STATUS: dict[type[IntercoderError], tuple[int, str]] = {
     InputError: (422, "Invalid input"),
     CodebookError: (422, "Invalid codebook"),
     TranscriptError: (422, "Unreadable transcript"),
+    StrictStopError: (422, "Unreadable input"),
     RefiFileError: (422, "Unreadable REFI-QDA file"),
     CodedDataError: (422, "Invalid coded data"),
     UnknownNameError: (422, "Unknown name"),

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from codebook.errors import TranscriptError
 from models.project_coder import ProjectCoder
 from service.app.batch_inputs import FileWork, InputSource, Work, WorkItem
 from service.app.batch_output import DoneTotals, OutputFolder, OutputFormat
 from service.app.batch_rows import CoderRecipe, code_units
+from service.errors import StrictStopError
 
 DEFAULT_CHUNK_SENTENCES = 2048
 
@@ -74,10 +74,6 @@ class BatchSummary:
         }
 
 
-class StrictStopError(TranscriptError):
-    """``strict``: an input could not be read, so the run stopped (after saving what it coded)."""
-
-
 @dataclass(frozen=True)
 class BatchRequest:
     """A batch run: what to read, where to write, how."""
@@ -88,6 +84,9 @@ class BatchRequest:
     chunk_sentences: int = DEFAULT_CHUNK_SENTENCES
     strict: bool = False
     restart: bool = False
+    replace_other_coder: bool = False
+    """A folder written by another coder: refused (the CLI), or started over (a service batch
+    resumed after the project changed)."""
     work: Work | None = None
     """Where the units come from; None: the ``sources`` files."""
 
@@ -111,7 +110,11 @@ def run_batch(
     with OutputFolder(request.out, request.output_format) as folder:
         if request.restart:
             folder.discard()
-        folder.claim(recipe.fingerprint(coder.encoder.model_id), _described(recipe, coder))
+        folder.claim(
+            recipe.fingerprint(coder.encoder.model_id),
+            _described(recipe, coder),
+            replace_other=request.replace_other_coder,
+        )
         done = folder.done_keys()
         work = request.work_items()
         run = _Run(folder, coder, recipe, request, progress, started, len(done), work.total())

@@ -98,9 +98,16 @@ class OutputFolder:
 
     # ----- starting or resuming --------------------------------------------------------------
 
-    def claim(self, fingerprint: str, description: dict[str, object]) -> None:
-        """Start a new run here, or resume one by the same coder; refuse another coder's."""
+    def claim(
+        self, fingerprint: str, description: dict[str, object], *, replace_other: bool = False
+    ) -> None:
+        """Start a new run here, or resume one by the same coder; another coder's is refused,
+        or with ``replace_other`` discarded."""
         run_file = self.path / "_run.json"
+        if run_file.exists() and replace_other:
+            recorded = json.loads(run_file.read_text(encoding="utf-8"))
+            if recorded.get("fingerprint") != fingerprint:
+                self.discard()
         if run_file.exists():
             recorded = json.loads(run_file.read_text(encoding="utf-8"))
             if recorded.get("fingerprint") != fingerprint:

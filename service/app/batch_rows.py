@@ -20,6 +20,7 @@ import pandas as pd
 
 from codebook.model import Codebook
 from models.context import units_of
+from models.encoder import Encoder
 from models.exemplars import Exemplars
 from models.methods import SuggestOptions
 from models.project_coder import ProjectCoder
@@ -52,10 +53,12 @@ class CoderRecipe:
     evaluated: dict[str, str] | None = None
     """Each code's trust verdict from the project's last evaluation, when there is one."""
 
-    def build(self) -> ProjectCoder:
-        """The fitted coder, its encoder loaded without the embedding cache (a corpus is
-        embedded once, and a million cached vectors would only fill the disk)."""
-        encoder = build_encoder(self.settings, model_path=self.model_path, cached=False)
+    def build(self, encoder: Encoder | None = None) -> ProjectCoder:
+        """The fitted coder. Its encoder: ``encoder`` (the service's, already loaded), else
+        one loaded without the embedding cache (a corpus is embedded once, and a million
+        cached vectors would only fill the disk)."""
+        if encoder is None:
+            encoder = build_encoder(self.settings, model_path=self.model_path, cached=False)
         # Exact search: the evidence must not depend on how an approximate index was built.
         coder = ProjectCoder(encoder, self.method, k=self.k, index_kind="exact")
         return coder.fit(self.exemplars, self.codebook)

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 from models.context import encode_units
 from models.encoder import Encoder
+from service.app.batch_jobs import resume_unfinished_batches
 from service.app.engine import SuggestionEngine
 from service.app.keys import check_can_start
 from service.app.runtime import build_encoder
@@ -63,8 +64,10 @@ class IndexSaver:
 
 
 def open_workspace(
-    settings: Settings, encoder: Encoder | None, metrics: Metrics
+    settings: Settings, encoder: Encoder | None, metrics: Metrics, *, run_batches: bool = False
 ) -> tuple[Workspace, IndexSaver]:
+    """The workspace, ready; ``run_batches``: also resume the batch runs a stopped service
+    left unfinished (the service does; a command line borrowing the store does not)."""
     store = Store(settings.database_path)
     chosen: SerialEncoder | None = None
     try:
@@ -87,6 +90,9 @@ def open_workspace(
         raise
     saver = IndexSaver(indexes, settings.index_save_seconds)
     saver.start()
+    resumed = resume_unfinished_batches(state) if run_batches else 0
+    if resumed:
+        logger.info("resuming %d unfinished batch run(s)", resumed)
     logger.info(
         "service ready",
         extra={"model_id": chosen.model_id, "data_dir": str(settings.data_dir)},
@@ -95,6 +101,7 @@ def open_workspace(
 
 
 def close_workspace(state: Workspace, saver: IndexSaver) -> None:
+    state.batches.close()
     saver.stop()
     saved = state.indexes.save_changed()
     state.store.close()

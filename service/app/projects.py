@@ -7,6 +7,7 @@ import sqlite3
 
 from codebook.errors import CodedDataError, Problem
 from codebook.model import Codebook
+from service.app.batch_jobs import remove_project_batches
 from service.app.workspace import Workspace
 from service.settings import Settings, get_settings
 from service.store.database import Store
@@ -47,7 +48,8 @@ def require_stored_project(project_id: str, settings: Settings | None = None) ->
 
 
 def remove_project(workspace: Workspace, project_id: str) -> None:
-    """Delete the project, its index, its coders and its metrics (NotFoundError if absent)."""
+    """Delete the project, its index, its coders, its metrics and its batch results
+    (NotFoundError if absent)."""
     with workspace.store.write() as transaction:
         delete_project(transaction.connection, project_id)
 
@@ -55,6 +57,7 @@ def remove_project(workspace: Workspace, project_id: str) -> None:
             workspace.indexes.drop(project_id)
             workspace.engine.forget(project_id)
             workspace.metrics.forget_project(project_id)
+            remove_project_batches(workspace, project_id)
 
         transaction.after_commit(forget)
 

@@ -7,9 +7,10 @@ it in ``request.app.state``, or by the command line for the local store.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -54,6 +55,23 @@ class SerialEncoder(EncoderWrapper):
             self.encoder.cache.close()
 
 
+class BatchRunner:
+    """One worker thread running the service's batch runs in turn (``service.app.batch_jobs``);
+    ``stopping`` tells a running batch to stop after the part it is writing."""
+
+    def __init__(self) -> None:
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batches")
+        self.stopping = threading.Event()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self._worker.submit(job)
+
+    def close(self) -> None:
+        """Stop after the part being written; unfinished batches resume at the next start."""
+        self.stopping.set()
+        self._worker.shutdown(wait=True, cancel_futures=True)
+
+
 @dataclass
 class Workspace:
     settings: Settings
@@ -62,6 +80,7 @@ class Workspace:
     indexes: ProjectIndexes
     engine: SuggestionEngine
     metrics: Metrics
+    batches: BatchRunner = field(default_factory=BatchRunner)
 
     def open_project_index(self, project_id: str) -> None:
         """Load the project's saved index, or rebuild it from the database when out of step."""

@@ -1,0 +1,264 @@
+"""Use cases: batch runs in the service, coding a project's stored transcripts in the background.
+
+A batch is ``intercoder code`` on the project's own transcripts: the same recipe, the same
+``run_batch``, the same resumable output folder (``<data_dir>/batches/<project>/<batch>``), run
+on one worker thread, one batch at a time, with the service's already loaded encoder. Its row
+in the store says where it stands. A service stopped mid-batch stops at the next part and picks
+the batch up when it starts again; if the project changed meanwhile, the batch starts over, so
+that every row comes from one coder.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import shutil
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from codebook.errors import IntercoderError
+from codebook.speakers import check_speaker_choice
+from models.methods import DEFAULT_EVIDENCE, DEFAULT_METHOD, DEFAULT_TOP, SuggestOptions
+from service.app.batch_coding import BatchProgress, BatchRequest, run_batch
+from service.app.batch_inputs import WorkItem, with_previous
+from service.app.batch_output import MERGED_CSV, OutputFormat
+from service.app.batch_recipes import recipe_from_project
+from service.app.workspace import Workspace
+from service.errors import ConflictError
+from service.store.batches import (
+    BatchRow,
+    BatchState,
+    get_batch,
+    insert_batch,
+    list_batches,
+    set_finished,
+    set_progress,
+    unfinished_batches,
+)
+from service.store.database import Store
+from service.store.transcripts import list_transcripts, sentences, transcript_speakers
+
+logger = logging.getLogger("intercoder.service.batches")
+PARQUET_RESULT = "_result.parquet"
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """What a client asks a batch to do; None transcripts: every stored transcript."""
+
+    transcript_ids: tuple[str, ...] | None = None
+    method: str = DEFAULT_METHOD
+    top: int = DEFAULT_TOP
+    abstain_below: float = 0.0
+    speakers: tuple[str, ...] | None = None
+    skip_speakers: tuple[str, ...] | None = None
+    output_format: OutputFormat = "parquet"
+
+    def options(self) -> SuggestOptions:
+        return SuggestOptions(
+            top=self.top,
+            evidence=DEFAULT_EVIDENCE,
+            abstain_below=self.abstain_below,
+            speakers=self.speakers,
+            skip_speakers=self.skip_speakers,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> BatchSpec:
+        data = json.loads(text)
+        for name in ("transcript_ids", "speakers", "skip_speakers"):
+            data[name] = None if data[name] is None else tuple(data[name])
+        return cls(**data)
+
+
+def submit_batch(workspace: Workspace, project_id: str, spec: BatchSpec) -> BatchRow:
+    """Check the request, record it, and queue it; the answer comes back at once."""
+    _transcript_ids(workspace.store, project_id, spec)  # unknown transcripts fail now
+    with workspace.store.write() as transaction:
+        row = insert_batch(transaction.connection, project_id, spec.to_json())
+    workspace.batches.submit(lambda: _run_guarded(workspace, row))
+    return row
+
+
+def batch_status(workspace: Workspace, project_id: str, batch_id: str) -> BatchRow:
+    with workspace.store.read() as connection:
+        return get_batch(connection, project_id, batch_id)
+
+
+def project_batches(workspace: Workspace, project_id: str) -> list[BatchRow]:
+    with workspace.store.read() as connection:
+        return list_batches(connection, project_id)
+
+
+def batch_result(workspace: Workspace, project_id: str, batch_id: str) -> tuple[Path, str]:
+    """The finished batch's result file and its format; ConflictError while it runs."""
+    row = batch_status(workspace, project_id, batch_id)
+    if row.state != "done":
+        raise ConflictError(
+            f"batch {batch_id} is {row.state}, not done: poll it until its state is done"
+            + (f" (it failed: {row.error})" if row.error else "")
+        )
+    spec = BatchSpec.from_json(row.request)
+    folder = batch_folder(workspace, project_id, batch_id)
+    name = PARQUET_RESULT if spec.output_format == "parquet" else MERGED_CSV
+    return folder / name, spec.output_format
+
+
+def resume_unfinished_batches(workspace: Workspace) -> int:
+    """Queue again every batch a stopped service left unfinished; how many."""
+    with workspace.store.read() as connection:
+        rows = unfinished_batches(connection)
+    for row in rows:
+        workspace.batches.submit(functools.partial(_run_guarded, workspace, row))
+    return len(rows)
+
+
+def batch_folder(workspace: Workspace, project_id: str, batch_id: str) -> Path:
+    return workspace.settings.data_dir / "batches" / project_id / batch_id
+
+
+def remove_project_batches(workspace: Workspace, project_id: str) -> None:
+    shutil.rmtree(workspace.settings.data_dir / "batches" / project_id, ignore_errors=True)
+
+
+# ----- the worker ---------------------------------------------------------------------------
+
+
+class _StoppingError(Exception):
+    """The service is stopping: leave the batch to resume at the next start."""
+
+
+def _run_guarded(workspace: Workspace, row: BatchRow) -> None:
+    try:
+        _run(workspace, row)
+    except _StoppingError:
+        _finish(workspace.store, row.id, "interrupted")
+    except IntercoderError as error:
+        _finish(workspace.store, row.id, "failed", error=str(error))
+    except Exception as error:  # a worker thread has nobody else to tell
+        logger.exception("batch %s failed", row.id)
+        _finish(workspace.store, row.id, "failed", error=f"{type(error).__name__}: {error}")
+
+
+def _run(workspace: Workspace, row: BatchRow) -> None:
+    if workspace.batches.stopping.is_set():
+        raise _StoppingError
+    spec = BatchSpec.from_json(row.request)
+    ids = _transcript_ids(workspace.store, row.project_id, spec)
+    recipe = recipe_from_project(
+        workspace, row.project_id, method=spec.method, options=spec.options()
+    )
+    request = BatchRequest(
+        sources=(),
+        out=batch_folder(workspace, row.project_id, row.id),
+        output_format=spec.output_format,
+        replace_other_coder=True,
+        work=StoredWork(workspace.store, row.project_id, ids),
+    )
+
+    def report(progress: BatchProgress) -> None:
+        with workspace.store.write() as transaction:
+            set_progress(transaction.connection, row.id, state="running",
+                         items_done=progress.items_done, items_total=progress.items_total,
+                         sentences_done=progress.sentences_done)  # fmt: skip
+        if workspace.batches.stopping.is_set():
+            raise _StoppingError
+
+    report(BatchProgress(0, len(ids), 0, 0, 0.0))
+    coder = recipe.build(encoder=workspace.encoder)
+    summary = run_batch(recipe, request, coder=coder, progress=report)
+    if spec.output_format == "parquet":
+        _single_parquet(summary.output, summary.output / PARQUET_RESULT)
+    _finish(workspace.store, row.id, "done", summary=json.dumps(summary.as_json()))
+
+
+def _finish(
+    store: Store,
+    batch_id: str,
+    state: BatchState,
+    *,
+    summary: str | None = None,
+    error: str | None = None,
+) -> None:
+    with store.write() as transaction:
+        set_finished(transaction.connection, batch_id, state, summary=summary, error=error)
+
+
+def _single_parquet(folder: Path, target: Path) -> None:
+    """The parts joined into one file for download, a part at a time (memory stays flat)."""
+    import pyarrow.parquet as pq
+
+    parts = sorted(folder.glob("part-*.parquet"))
+    temporary = target.with_name(f".{target.name}.tmp")
+    schema = pq.read_schema(parts[0]) if parts else None
+    if schema is None:
+        pd.DataFrame().to_parquet(temporary)
+    else:
+        with pq.ParquetWriter(temporary, schema) as writer:
+            for part in parts:
+                writer.write_table(pq.read_table(part, schema=schema))
+    temporary.replace(target)
+
+
+class StoredWork:
+    """The work items of a project's stored transcripts: one per transcript, in id order."""
+
+    def __init__(self, store: Store, project_id: str, transcript_ids: Sequence[str]) -> None:
+        self.store = store
+        self.project_id = project_id
+        self.transcript_ids = transcript_ids
+
+    def total(self) -> int:
+        return len(self.transcript_ids)
+
+    def items(self, done: frozenset[str]) -> Iterator[WorkItem]:
+        for transcript_id in self.transcript_ids:
+            key = f"stored:{transcript_id}"
+            if key in done:
+                continue
+            with self.store.read() as connection:
+                found = sentences(connection, self.project_id, transcript_id)
+            units = pd.DataFrame(
+                {
+                    "transcript_id": [transcript_id] * len(found),
+                    "sentence": [s.index for s in found],
+                    "turn": [s.turn_index for s in found],
+                    "speaker": [s.speaker for s in found],
+                    "start": pd.array([s.start for s in found], dtype="Int64"),
+                    "end": pd.array([s.end for s in found], dtype="Int64"),
+                    "text": [s.text for s in found],
+                }
+            )
+            yield WorkItem(key, f"transcript {transcript_id}", with_previous(units, ""))
+
+
+def _transcript_ids(store: Store, project_id: str, spec: BatchSpec) -> list[str]:
+    """The batch's transcripts, each checked to exist, with the speaker choice checked
+    against all their speakers; every stored transcript when none are named."""
+    with store.read() as connection:
+        if spec.transcript_ids is None:
+            ids = _all_transcript_ids(connection, project_id)
+        else:
+            ids = list(dict.fromkeys(spec.transcript_ids))
+        speakers = [
+            name for tid in ids for name in transcript_speakers(connection, project_id, tid)
+        ]
+    check_speaker_choice(speakers, speakers=spec.speakers, skip_speakers=spec.skip_speakers)
+    return ids
+
+
+def _all_transcript_ids(connection: sqlite3.Connection, project_id: str) -> list[str]:
+    ids: list[str] = []
+    while True:
+        page = list_transcripts(connection, project_id, after=ids[-1] if ids else "", limit=500)
+        ids += [row.id for row in page]
+        if len(page) < 500:
+            return ids
