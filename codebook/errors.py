@@ -6,7 +6,7 @@
     +-- InputError                  the user's input is wrong; HTTP 4xx, CLI exit 2
     |   +-- CodebookError           a codebook file or object fails validation (all problems listed)
     |   +-- TranscriptError         a transcript cannot be read or split
-    |   |   +-- StrictStopError     ``intercoder code --strict`` met an unreadable input (service.errors)
+    |   |   +-- StrictStopError     `code --strict` met an unreadable input (service.errors)
     |   +-- RefiFileError           a REFI-QDA file (.qdc, .qdpx) is broken, hostile or unsupported
     |   +-- CodedDataError          coded data is malformed or uses codes the codebook lacks
     |   +-- UnknownNameError        a shipped codebook, dataset or method name that does not exist
