@@ -176,9 +176,20 @@ class ProjectCoder:
         with its speaker and previous unit where the model was trained so); the service
         passes its own, which runs on one thread and refuses unusable vectors.
         """
-        self._check_fitted()
         options = options or SuggestOptions()
-        coded = select_sentences(
+        coded = self.selected(units, options)
+        chosen = [unit for unit, keep in zip(units, coded, strict=True) if keep]
+        answers = iter(self._suggest_chosen(chosen, options, embed))
+        return [
+            next(answers) if keep else self._skipped(unit.text)
+            for unit, keep in zip(units, coded, strict=True)
+        ]
+
+    def selected(self, units: Sequence[UnitContext], options: SuggestOptions) -> list[bool]:
+        """Which units :meth:`suggest` codes (and embeds) under these options: those whose
+        speaker is coded; the others come back ``skipped``."""
+        self._check_fitted()
+        return select_sentences(
             [unit.speaker for unit in units],
             speakers=options.speakers,
             skip_speakers=options.skip_speakers,
@@ -187,12 +198,11 @@ class ProjectCoder:
             # the whole transcript (codebook.speakers.check_speaker_choice)
             check_present=False,
         )
-        chosen = [unit for unit, keep in zip(units, coded, strict=True) if keep]
-        answers = iter(self._suggest_chosen(chosen, options, embed))
-        return [
-            next(answers) if keep else self._skipped(unit.text)
-            for unit, keep in zip(units, coded, strict=True)
-        ]
+
+    def embed(self, units: Sequence[UnitContext]) -> Embeddings:
+        """The units' vectors as :meth:`suggest` embeds them by default (with the context the
+        model was trained to read); a caller may embed ahead and pass them as ``embed``."""
+        return encode_units(self.encoder, units)
 
     def decide_vectors(self, vectors: Embeddings) -> Decisions:
         """Decided codes, scores and confidence over the codebook's codable codes, for
@@ -219,12 +229,9 @@ class ProjectCoder:
     ) -> list[UnitSuggestion]:
         if not units:
             return []
-        vectors = (embed or self._embed)(units)
+        vectors = (embed or self.embed)(units)
         head = self._configured(options)
         return head.suggest(vectors, [unit.text for unit in units], self.encoder.model_id)
-
-    def _embed(self, units: Sequence[UnitContext]) -> Embeddings:
-        return encode_units(self.encoder, units)
 
     def _skipped(self, text: str) -> UnitSuggestion:
         return UnitSuggestion.skipped_unit(

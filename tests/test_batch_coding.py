@@ -17,8 +17,9 @@ from codebook.refi import read_qdpx
 from codebook.transcripts import read_transcript, split_sentences
 from models.methods import SuggestOptions
 from models.testing import HashingEncoder
-from service.app.batch_coding import BatchProgress, BatchRequest, run_batch
+from service.app.batch_coding import BatchRequest, run_batch
 from service.app.batch_inputs import find_inputs
+from service.app.batch_pipeline import BatchProgress
 from service.app.batch_recipes import recipe_from_coded
 from service.app.suggesting import suggest_offline
 from service.cli.main import app

@@ -1,4 +1,9 @@
-"""Turning decisions and nearest exemplars into the suggestions a coder reads."""
+"""Turning decisions and nearest exemplars into the suggestions a coder reads.
+
+Evidence objects are made only for the exemplars a unit's answer shows, each once: building
+one for every neighbour the search brought back cost more than a batch run's whole remaining
+work besides encoding.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +33,7 @@ def build_suggestions(
     codebook = suggester.codebook_
     suggestions = []
     for row, text in enumerate(texts):
-        nearest = _nearest(exemplars, neighbours, row)
+        nearest = _Nearest(exemplars, neighbours, row)
         ranked = np.argsort(-decisions.scores[row], kind="stable")
         decided = [int(j) for j in ranked if decisions.decided[row, j]]
         shown = list(dict.fromkeys([*decided, *(int(j) for j in ranked[: suggester.top_n])]))
@@ -53,7 +58,7 @@ def build_suggestions(
                 codes=code_scores,
                 no_code=not abstained and not suggested,
                 no_code_score=float(np.clip(no_code[row], 0.0, 1.0)),
-                no_code_evidence=[e for e in nearest if not e.codes][: suggester.n_evidence],
+                no_code_evidence=nearest.without(None, suggester.n_evidence),
                 abstained=abstained,
                 confidence=float(np.clip(decisions.confidence[row], 0.0, 1.0)),
                 method=suggester.method,
@@ -64,19 +69,43 @@ def build_suggestions(
     return suggestions
 
 
-def _nearest(exemplars: Exemplars, neighbours: Neighbours, row: int) -> list[Evidence]:
-    return [
-        Evidence(
-            exemplar_id=int(exemplars.ids[position]),
-            text=exemplars.texts[position],
-            codes=sorted(exemplars.codes[position]),
-            similarity=round(float(similarity), 6),
+class _Nearest:
+    """One unit's nearest exemplars, nearest first, as evidence made on demand."""
+
+    def __init__(self, exemplars: Exemplars, neighbours: Neighbours, row: int) -> None:
+        self.exemplars = exemplars
+        found = zip(
+            neighbours.similarities[row].tolist(), neighbours.positions[row].tolist(), strict=True
         )
-        for similarity, position in zip(
-            neighbours.similarities[row], neighbours.positions[row], strict=True
-        )
-        if position >= 0
-    ]
+        self.found = [(similarity, position) for similarity, position in found if position >= 0]
+        self._made: dict[int, Evidence] = {}
+
+    def with_code(self, code_id: str, limit: int) -> list[Evidence]:
+        codes = self.exemplars.codes
+        chosen = [item for item in self.found if code_id in codes[item[1]]]
+        return [self._evidence(*item) for item in chosen[:limit]]
+
+    def without(self, code_id: str | None, limit: int) -> list[Evidence]:
+        """Exemplars without this code (``None``: without any code)."""
+        codes = self.exemplars.codes
+        chosen = [
+            item
+            for item in self.found
+            if (not codes[item[1]] if code_id is None else code_id not in codes[item[1]])
+        ]
+        return [self._evidence(*item) for item in chosen[:limit]]
+
+    def _evidence(self, similarity: float, position: int) -> Evidence:
+        made = self._made.get(position)
+        if made is None:
+            made = Evidence(
+                exemplar_id=int(self.exemplars.ids[position]),
+                text=self.exemplars.texts[position],
+                codes=sorted(self.exemplars.codes[position]),
+                similarity=round(similarity, 6),
+            )
+            self._made[position] = made
+        return made
 
 
 def _code_score(
@@ -86,7 +115,7 @@ def _code_score(
     score: float,
     threshold: float,
     suggested: bool,
-    nearest: list[Evidence],
+    nearest: _Nearest,
     limit: int,
 ) -> CodeScore:
     return CodeScore(
@@ -95,6 +124,6 @@ def _code_score(
         score=min(max(score, 0.0), 1.0),
         threshold=threshold,
         suggested=suggested,
-        supporting=[e for e in nearest if code_id in e.codes][:limit],
-        opposing=[e for e in nearest if code_id not in e.codes][:limit],
+        supporting=nearest.with_code(code_id, limit),
+        opposing=nearest.without(code_id, limit),
     )

@@ -10,36 +10,17 @@ transcript that cannot be read is reported and skipped, or stops the run with ``
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from models.project_coder import ProjectCoder
-from service.app.batch_inputs import FileWork, InputSource, Work, WorkItem
+from service.app.batch_inputs import FileWork, InputSource, Work
 from service.app.batch_output import DoneTotals, OutputFolder, OutputFormat
-from service.app.batch_rows import CoderRecipe, code_units
-from service.errors import StrictStopError
+from service.app.batch_pipeline import BatchPass, ProgressCallback, Unreadable
+from service.app.batch_rows import CoderRecipe
 
 DEFAULT_CHUNK_SENTENCES = 2048
-
-
-@dataclass(frozen=True)
-class BatchProgress:
-    """Where a run stands, reported after every part and every unreadable input."""
-
-    items_done: int
-    items_total: int
-    sentences_done: int
-    sentences_this_run: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    source: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -94,9 +75,6 @@ class BatchRequest:
         return self.work or FileWork(self.sources, self.chunk_sentences)
 
 
-ProgressCallback = Callable[[BatchProgress], None]
-
-
 def run_batch(
     recipe: CoderRecipe,
     request: BatchRequest,
@@ -117,8 +95,17 @@ def run_batch(
         )
         done = folder.done_keys()
         work = request.work_items()
-        run = _Run(folder, coder, recipe, request, progress, started, len(done), work.total())
-        run.code(work.items(done))
+        run = BatchPass(
+            folder,
+            coder,
+            recipe.options,
+            chunk_sentences=request.chunk_sentences,
+            strict=request.strict,
+            progress=progress,
+            items_done=len(done),
+            items_total=work.total(),
+        )
+        run.run(work.items(done))
         output = folder.finish()
         summary = BatchSummary(
             output=output,
@@ -132,84 +119,6 @@ def run_batch(
         )
         folder.write_summary(summary.as_json())
     return summary
-
-
-class _Run:
-    """One pass over the pending work: chunks of items coded and written as parts."""
-
-    def __init__(
-        self,
-        folder: OutputFolder,
-        coder: ProjectCoder,
-        recipe: CoderRecipe,
-        request: BatchRequest,
-        progress: ProgressCallback | None,
-        started: float,
-        items_done: int,
-        items_total: int,
-    ) -> None:
-        self.folder = folder
-        self.coder = coder
-        self.recipe = recipe
-        self.request = request
-        self.progress = progress
-        self.started = started
-        self.items_done = items_done
-        self.items_total = max(items_total, items_done)
-        self.sentences_before = folder.totals().sentences
-        self.sentences = 0
-        self.unreadable: list[Unreadable] = []
-
-    def code(self, items: Iterable[WorkItem]) -> None:
-        pending: list[WorkItem] = []
-        size = 0
-        for item in items:
-            if item.error is not None:
-                self._unreadable(item, pending)
-                continue
-            pending.append(item)
-            size += len(item.units)
-            if size >= self.request.chunk_sentences:
-                self._write(pending)
-                pending, size = [], 0
-        self._write(pending)
-
-    def _unreadable(self, item: WorkItem, pending: list[WorkItem]) -> None:
-        self.unreadable.append(Unreadable(item.source, item.error or ""))
-        if self.request.strict:
-            self._write(pending)  # what was coded before the stop is kept
-            raise StrictStopError(
-                f"{item.source} could not be read ({item.error}); without --strict it would be "
-                "reported and skipped; the sentences coded before it are saved"
-            )
-        self._report()
-
-    def _write(self, pending: list[WorkItem]) -> None:
-        if not pending:
-            return
-        units = pd.concat([item.units.assign(source=item.source) for item in pending])
-        rows = code_units(self.coder, self.recipe.options, units)
-        coded, start = [], 0
-        for item in pending:
-            coded.append((item.key, rows.iloc[start : start + len(item.units)]))
-            start += len(item.units)
-        self.folder.write_part(coded)
-        self.items_done += len(pending)
-        self.sentences += len(rows)
-        self._report()
-
-    def _report(self) -> None:
-        if self.progress is None:
-            return
-        self.progress(
-            BatchProgress(
-                items_done=self.items_done + len(self.unreadable),
-                items_total=self.items_total,
-                sentences_done=self.sentences_before + self.sentences,
-                sentences_this_run=self.sentences,
-                seconds=time.perf_counter() - self.started,
-            )
-        )
 
 
 def _described(recipe: CoderRecipe, coder: ProjectCoder) -> dict[str, object]:

@@ -24,9 +24,10 @@ import pandas as pd
 from codebook.errors import IntercoderError
 from codebook.speakers import check_speaker_choice
 from models.methods import DEFAULT_EVIDENCE, DEFAULT_METHOD, DEFAULT_TOP, SuggestOptions
-from service.app.batch_coding import BatchProgress, BatchRequest, run_batch
+from service.app.batch_coding import BatchRequest, run_batch
 from service.app.batch_inputs import WorkItem, with_previous
 from service.app.batch_output import MERGED_CSV, OutputFormat
+from service.app.batch_pipeline import BatchProgress
 from service.app.batch_recipes import recipe_from_project
 from service.app.workspace import Workspace
 from service.errors import ConflictError

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from codebook.model import Codebook
-from models.context import units_of
-from models.encoder import Encoder
+from models.context import UnitContext, units_of
+from models.encoder import Embeddings, Encoder
 from models.exemplars import Exemplars
 from models.methods import SuggestOptions
 from models.project_coder import ProjectCoder
@@ -82,16 +83,45 @@ class CoderRecipe:
         return digest.hexdigest()
 
 
-def code_units(coder: ProjectCoder, options: SuggestOptions, units: pd.DataFrame) -> pd.DataFrame:
+def code_units(
+    coder: ProjectCoder,
+    options: SuggestOptions,
+    units: pd.DataFrame,
+    vectors: Embeddings | None = None,
+) -> pd.DataFrame:
     """The output rows of a table of units (columns of ``batch_inputs.UNIT_COLUMNS``, plus
-    ``previous_text`` and ``source``), in the same order, coded in one batch."""
-    contexts = units_of(
+    ``previous_text`` and ``source``), in the same order, coded in one batch; ``vectors``:
+    the units' embeddings from :func:`embed_units`, when embedded ahead."""
+    contexts = _contexts(units)
+    if not contexts:
+        return rows_of(units, [])
+    embed = None if vectors is None else _given(vectors)
+    return rows_of(units, coder.suggest(contexts, options, embed=embed))
+
+
+def embed_units(coder: ProjectCoder, options: SuggestOptions, units: pd.DataFrame) -> Embeddings:
+    """The vectors :func:`code_units` needs for these units: those of the units it codes."""
+    contexts = _contexts(units)
+    selected = coder.selected(contexts, options)
+    chosen = [unit for unit, keep in zip(contexts, selected, strict=True) if keep]
+    return coder.embed(chosen)
+
+
+def _contexts(units: pd.DataFrame) -> list[UnitContext]:
+    return units_of(
         units["text"].astype(str).tolist(),
         units["speaker"].astype(str).tolist(),
         units["previous_text"].astype(str).tolist(),
     )
-    answers = coder.suggest(contexts, options) if contexts else []
-    return rows_of(units, answers)
+
+
+def _given(vectors: Embeddings) -> Callable[[Sequence[UnitContext]], Embeddings]:
+    def embed(chosen: Sequence[UnitContext]) -> Embeddings:
+        if len(chosen) != len(vectors):
+            raise ValueError(f"embedded {len(vectors)} units ahead, asked for {len(chosen)}")
+        return vectors
+
+    return embed
 
 
 def rows_of(units: pd.DataFrame, answers: list[UnitSuggestion]) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from service.app.batch_coding import BatchProgress
+    from service.app.batch_pipeline import BatchProgress
 
 
 def shows_progress(quiet: bool) -> bool:
