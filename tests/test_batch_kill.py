@@ -1,5 +1,5 @@
-"""``intercoder code`` killed for real (SIGKILL, then Ctrl-C) and run again: nothing coded twice,
-nothing lost, and the result equals an uninterrupted run's."""
+"""``intercoder code`` as a process: killed for real (SIGKILL, then Ctrl-C) and run again, nothing
+coded twice, nothing lost, the result an uninterrupted run's; a progress bar only on a terminal."""
 
 from __future__ import annotations
 
@@ -84,3 +84,33 @@ def test_killed_and_interrupted_runs_resume_to_the_uninterrupted_result(tmp_path
     assert not rows.duplicated(["transcript_id", "sentence"]).any()
     pd.testing.assert_frame_equal(rows, expected)
     assert not [path.name for path in out.iterdir() if path.name.endswith(".tmp")]
+
+
+def test_progress_shows_on_a_terminal_and_not_in_a_pipe(tmp_path: Path) -> None:
+    import pty
+
+    folder = write_transcripts(tmp_path / "in", 20, turns=2)
+    coded = write_coded(tmp_path)
+    env = {**_environment(tmp_path / "data"), "COLUMNS": "160"}
+    command = [c for c in _command(folder, coded, tmp_path / "tty") if c != "--quiet"]
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(command, env=env, stdout=follower, stderr=follower)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not data:
+            break
+        shown += data
+    assert process.wait(timeout=120) == 0, shown.decode(errors="replace")
+    os.close(leader)
+    text = shown.decode(errors="replace")
+    assert "coding" in text
+    assert "/s" in text
+    assert "20/20" in text
+    piped = _run(_command(folder, coded, tmp_path / "pipe")[:-1], env)  # without --quiet
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stderr == ""
