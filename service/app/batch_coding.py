@@ -107,7 +107,7 @@ def run_batch(
     with OutputFolder(request.out, request.output_format) as folder:
         if request.restart:
             folder.discard()
-        folder.claim(recipe.fingerprint(coder.encoder.model_id), _described(recipe, coder))
+        folder.claim(recipe.fingerprint(coder.encoder.model_id), described(recipe, coder))
         done = folder.done_keys()
         total = count_work(request.sources, request.chunk_sentences)
         run = _Run(folder, coder, recipe, request, progress, started, len(done), total)
@@ -206,7 +206,8 @@ class _Run:
         )
 
 
-def _described(recipe: CoderRecipe, coder: ProjectCoder) -> dict[str, object]:
+def described(recipe: CoderRecipe, coder: ProjectCoder) -> dict[str, object]:
+    """What an output folder's ``_run.json`` says wrote it (with the fingerprint)."""
     state = coder.state
     return {
         "coder": f"{state.method} on {state.exemplar_count} exemplars, codebook "

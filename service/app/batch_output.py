@@ -103,6 +103,7 @@ class OutputFolder:
         run_file = self.path / "_run.json"
         if run_file.exists():
             recorded = json.loads(run_file.read_text(encoding="utf-8"))
+            _check_same_engine(self.path, recorded, description)
             if recorded.get("fingerprint") != fingerprint:
                 raise InputError(
                     f"{self.path} holds rows coded by another coder ({recorded.get('coder')}); "
@@ -173,9 +174,13 @@ class OutputFolder:
         return [self.path / str(name) for (name,) in names.fetchall()]
 
     def totals(self) -> DoneTotals:
-        rows = self._connected().execute(
-            "SELECT transcripts, code_counts, sentences, abstained, skipped, no_code FROM done"
-        ).fetchall()
+        rows = (
+            self._connected()
+            .execute(
+                "SELECT transcripts, code_counts, sentences, abstained, skipped, no_code FROM done"
+            )
+            .fetchall()
+        )
         transcripts: set[str] = set()
         counts: Counter[str] = Counter()
         for names, code_counts, *_ in rows:
@@ -237,9 +242,22 @@ def check_output_folder(path: Path) -> None:
     ours = (path / "_run.json").exists() or (path / "_progress.sqlite").exists()
     if path.is_dir() and not ours and any(path.iterdir()):
         raise InputError(
-                f"--out {path} already holds other files; give a new or empty folder so that "
-                "nothing of yours is overwritten"
-            )
+            f"--out {path} already holds other files; give a new or empty folder so that "
+            "nothing of yours is overwritten"
+        )
+
+
+def _check_same_engine(
+    path: Path, recorded: dict[str, object], description: dict[str, object]
+) -> None:
+    """A folder the Ray engine wrote has no journal of its rows: resuming it locally would code
+    everything again beside them, so it is refused ("local" when a run file names none)."""
+    written_by = recorded.get("engine", "local")
+    if written_by != description.get("engine", "local"):
+        raise InputError(
+            f"{path} was written by the {written_by} engine, whose output cannot be resumed: "
+            "give --restart to discard it and code everything again, or another --out"
+        )
 
 
 def _existing_parent(path: Path) -> Path:

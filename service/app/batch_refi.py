@@ -81,9 +81,14 @@ def _machine_frame(rows: pd.DataFrame, user: str) -> pd.DataFrame:
             coder=user,
         )
         for transcript_id, sentence, turn, speaker, text, codes in zip(
-            rows["transcript_id"], rows["sentence"], rows["turn"], rows["speaker"],
-            rows["text"], rows["codes"], strict=True,
-        )  # fmt: skip
+            rows["transcript_id"],
+            rows["sentence"],
+            rows["turn"],
+            rows["speaker"],
+            rows["text"],
+            rows["codes"],
+            strict=True,
+        )
         if len(codes)
     ]
     return coded_frame(records)

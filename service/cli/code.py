@@ -90,9 +90,7 @@ def code(
     address: Annotated[
         str | None, typer.Option(help="With --engine ray: the cluster (default: local).")
     ] = None,
-    workers: Annotated[
-        int, typer.Option(min=1, help="With --engine ray: coder actors.")
-    ] = 2,
+    workers: Annotated[int, typer.Option(min=1, help="With --engine ray: coder actors.")] = 2,
 ) -> None:
     """Code every sentence of many transcripts with one coder, loaded once.
 
@@ -123,6 +121,10 @@ def code(
         restart=restart,
     )
     check_output_folder(out)
+    if engine is EngineChoice.ray:
+        from service.app.batch_ray import check_ray_engine
+
+        check_ray_engine(request)  # no Ray, or a folder it cannot use: fail before the model loads
     chosen = method.value if method is not None else None
     options = _options(top, abstain_below, speakers, skip_speakers)
     if project is not None:
