@@ -154,7 +154,11 @@ def _code(recipe: CoderRecipe, request: BatchRequest, workers: int) -> tuple[int
     try:
         if plan.reads.items:
             units = units_dataset(
-                plan.reads, table_rows=request.chunk_sentences, strict=request.strict, log=log
+                plan.reads,
+                table_rows=request.chunk_sentences,
+                strict=request.strict,
+                log=log,
+                readers=workers,  # enough to keep the coders fed: reading is light
             )
             code_and_write(
                 units, recipe, out=request.out, workers=workers,

@@ -103,11 +103,19 @@ class _PartNames(FilenameProvider):  # type: ignore[misc]
         return f"{PART_PREFIX}{write_uuid}-{task_index:06d}.parquet"
 
 
-def units_dataset(plan: ReadPlan, *, table_rows: int, strict: bool, log: Any) -> Any:
-    """Every unit of the plan, read by Ray tasks with the local engine's functions; each unit's
-    previous text is set as it is read, before Ray splits or joins any block."""
+def units_dataset(plan: ReadPlan, *, table_rows: int, strict: bool, log: Any, readers: int) -> Any:
+    """Every unit of the plan, read by at most ``readers`` Ray tasks at a time with the local
+    engine's functions; each unit's previous text is set as it is read, before Ray splits or
+    joins any block."""
     parts: list[Any] = []
-    reads = {"batch_size": 1, "batch_format": "pandas", "num_cpus": _READ_CPUS}
+    reads = {
+        "batch_size": 1,
+        "batch_format": "pandas",
+        "num_cpus": _READ_CPUS,
+        # Tasks that ask for no CPU are not limited by CPUs: without a cap, Ray would start a
+        # worker process per input at once, each importing intercoder.
+        "compute": ray.data.TaskPoolStrategy(size=readers),
+    }
     if plan.transcripts:
         items = ray.data.from_items(plan.transcripts, override_num_blocks=len(plan.transcripts))
         parts.append(
