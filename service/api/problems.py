@@ -32,6 +32,7 @@ from codebook.errors import (
     UnknownNameError,
 )
 from models.errors import IndexFileError, IndexMismatchError, ModelIntegrityError, NotFittedError
+from service.app.batch_coding import StrictStopError
 from service.errors import (
     AuthError,
     BatchTooLargeError,
@@ -54,6 +55,7 @@ ERROR_STATUS: dict[type[IntercoderError], tuple[int, str]] = {
     InputError: (422, "Invalid input"),
     CodebookError: (422, "Invalid codebook"),
     TranscriptError: (422, "Unreadable transcript"),
+    StrictStopError: (422, "Unreadable transcript"),
     RefiFileError: (422, "Unreadable REFI-QDA file"),
     CodedDataError: (422, "Invalid coded data"),
     UnknownNameError: (422, "Unknown name"),
