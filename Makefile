@@ -16,9 +16,10 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet "torch==2.13.0"
 	$(BIN)/pip install --quiet -e .
 
+# The ray extra too: tests/test_batch_ray.py runs the Ray engine on a local Ray (about 45 s).
 install-dev: $(BIN)/python
 	$(BIN)/pip install --quiet "torch==2.13.0"
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,ray]"
 
 serve: install
 	$(BIN)/intercoder serve

@@ -25,6 +25,8 @@
     +-- ConfigurationError          settings that cannot work (a public bind without API keys)
     |                                                                          (service.errors)
     +-- StoreError                  the service's database cannot be used       (service.errors)
+    +-- MissingExtraError           an optional extra (intercoder[ray]) is not installed
+    |                                                                          (service.errors)
 
 A layer defines only its own errors and never imports upward: ``codebook`` the base and the
 input errors, ``models`` the model and index errors, ``service`` the store's, the API's and

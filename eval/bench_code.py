@@ -63,9 +63,9 @@ def corpus(size: int, folder: Path) -> tuple[Path, Path]:
 
 def raw_encoder(table: Path) -> dict[str, float]:
     """Embed the table's texts in the coding run's chunks; runs in its own process."""
-    from service.app.runtime import build_encoder
+    from models.encoder import SentenceTransformerEncoder
 
-    encoder = build_encoder(cached=False)
+    encoder = SentenceTransformerEncoder()
     texts = pd.read_parquet(table, columns=["text"])["text"].tolist()
     encoder.encode(texts[:64])  # warm-up, as the coding run's fit embeds its exemplars first
     started = time.perf_counter()

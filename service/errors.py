@@ -39,5 +39,10 @@ class ConfigurationError(IntercoderError):
     """Settings that cannot work, such as a non-loopback address with no API key to guard it."""
 
 
+class MissingExtraError(IntercoderError):
+    """An optional part of intercoder (an extra, such as ``intercoder[ray]``) is not installed;
+    the message names the ``pip install`` that adds it."""
+
+
 class StoreError(IntercoderError):
     """The service's database cannot be used: written by a newer intercoder, or unreadable."""

@@ -109,8 +109,12 @@ def test_no_fitted_attribute_is_read_outside_models(package: str) -> None:
                 isinstance(node, ast.Attribute)
                 and node.attr.endswith("_")
                 and not node.attr.startswith("_")
-                # numpy's scalar types (np.bool_) are names, not learned state
-                and not (isinstance(node.value, ast.Name) and node.value.id in ("np", "numpy"))
+                # numpy's scalar types (np.bool_) and pyarrow's types (pa.list_) are names,
+                # not learned state
+                and not (
+                    isinstance(node.value, ast.Name)
+                    and node.value.id in ("np", "numpy", "pa", "pyarrow")
+                )
             ):
                 wrong.append(f"{_where(path, node.lineno)} reads .{node.attr}")
     assert not wrong, wrong

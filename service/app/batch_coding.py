@@ -90,7 +90,7 @@ def run_batch(
             folder.discard()
         folder.claim(
             recipe.fingerprint(coder.encoder.model_id),
-            _described(recipe, coder),
+            described(recipe, coder),
             replace_other=request.replace_other_coder,
         )
         done = folder.done_keys()
@@ -121,7 +121,8 @@ def run_batch(
     return summary
 
 
-def _described(recipe: CoderRecipe, coder: ProjectCoder) -> dict[str, object]:
+def described(recipe: CoderRecipe, coder: ProjectCoder) -> dict[str, object]:
+    """What an output folder's ``_run.json`` says wrote it (with the fingerprint)."""
     state = coder.state
     return {
         "coder": f"{state.method} on {state.exemplar_count} exemplars, codebook "

@@ -9,6 +9,11 @@ A table needs ``transcript_id`` and ``text``; ``speaker``, ``sentence``, ``turn`
 Work comes out as :class:`WorkItem` s in a fixed order (inputs sorted, tables in fixed-size row
 slices), each with a key that names it across runs, so an interrupted run skips what it did.
 Items are read lazily: memory holds one item at a time, however large the corpus.
+
+Both engines build units with the functions here: the local one through :func:`iter_work`, the
+Ray one (``service.app.batch_ray_tasks``) in its workers through :func:`transcript_item` (one
+transcript file) and :func:`row_group_units` (one Parquet row group), so a sentence and its
+previous text are the same whichever engine read them.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from __future__ import annotations
 import csv
 import glob
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import pandas as pd
 
@@ -27,6 +33,9 @@ from codebook.errors import InputError, TranscriptError
 from codebook.transcripts import TRANSCRIPT_EXTENSIONS, Segmenter, read_transcript
 
 UNIT_COLUMNS = ("transcript_id", "sentence", "turn", "speaker", "start", "end", "text")
+READ_ERRORS = (OSError, ValueError, InputError)
+"""What reading a table may raise that makes it unreadable rather than the run broken (pyarrow's
+errors are OSError and ValueError subclasses)."""
 TABLE_EXTENSIONS = (".parquet", ".csv")
 InputKind = Literal["transcript", "table"]
 
@@ -115,9 +124,9 @@ def iter_work(
     """Every work item not in ``done``, in order; unreadable ones carry their error."""
     for source in sources:
         if source.kind == "table":
-            yield from _table_items(source, table_rows, done)
+            yield from table_work(source, table_rows, done)
         elif _transcript_key(source) not in done:
-            yield _transcript_item(source, segmenter)
+            yield transcript_item(source, segmenter)
 
 
 # ----- transcripts --------------------------------------------------------------------------
@@ -127,7 +136,8 @@ def _transcript_key(source: InputSource) -> str:
     return f"transcript:{source.path}"
 
 
-def _transcript_item(source: InputSource, segmenter: Segmenter) -> WorkItem:
+def transcript_item(source: InputSource, segmenter: Segmenter) -> WorkItem:
+    """A transcript file's units with their previous text, or why it cannot be read."""
     key = _transcript_key(source)
     try:
         transcript = read_transcript(source.path, transcript_id=source.name)
@@ -151,21 +161,80 @@ def _transcript_item(source: InputSource, segmenter: Segmenter) -> WorkItem:
 # ----- tables -------------------------------------------------------------------------------
 
 
-def _table_items(source: InputSource, table_rows: int, done: frozenset[str]) -> Iterator[WorkItem]:
+def table_work(
+    source: InputSource, table_rows: int, done: frozenset[str] = frozenset()
+) -> Iterator[WorkItem]:
     """Fixed slices of a table; each unit's previous text comes from the row before it, even
     across slices (the slice before a skipped one is still read for its last row)."""
-    previous_tail: pd.DataFrame | None = None
     try:
-        for start, chunk in _table_chunks(source.path, table_rows):
+        chunks = _table_chunks(source.path, table_rows)
+        for start, units in _units_in_order(source, chunks, before=None):
             key = f"table:{source.path}#rows={start}"
-            units = _table_units(chunk, source, start)
             if key not in done:
-                yield WorkItem(key, str(source.path), with_previous(units, previous_tail))
-            previous_tail = units.tail(1)
-    except (OSError, ValueError, InputError) as error:
+                yield WorkItem(key, str(source.path), units)
+    except READ_ERRORS as error:
         key = f"table:{source.path}#unreadable"
         if key not in done:
             yield WorkItem(key, str(source.path), _empty_units(), error=str(error))
+
+
+def parquet_row_groups(path: Path) -> list[tuple[int, int]]:
+    """Each row group of a Parquet table with its first row's number, from the footer alone
+    (the Ray engine reads each group in a worker); InputError when a needed column is missing."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as parquet:
+        check_table_columns(parquet.schema_arrow.names, path)
+        metadata = parquet.metadata
+        sizes = [metadata.row_group(group).num_rows for group in range(metadata.num_row_groups)]
+    firsts = [0, *accumulate(sizes)]
+    return [(group, firsts[group]) for group, size in enumerate(sizes) if size]
+
+
+def row_group_units(
+    source: InputSource, group: int, first_row: int, table_rows: int
+) -> Iterator[pd.DataFrame]:
+    """One Parquet row group's units in slices of ``table_rows``, exactly as :func:`table_work`
+    makes them: numbered from the row's place in the table, the previous text of the group's
+    first unit read from the last row of the group before."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(source.path) as parquet:
+        before = _last_unit_before(parquet, source, group)
+        batches = parquet.iter_batches(batch_size=table_rows, row_groups=[group])
+        chunks = _numbered(first_row, (batch.to_pandas() for batch in batches))
+        for _, units in _units_in_order(source, chunks, before):
+            yield units
+
+
+def _last_unit_before(parquet: Any, source: InputSource, group: int) -> pd.DataFrame | None:
+    """The table's row just before a row group (None for the first), read from the nearest
+    non-empty group before it, and of that only the two columns previous text needs."""
+    names = parquet.schema_arrow.names
+    wanted = [name for name in names if name.strip().lower() in ("transcript_id", "text")]
+    for earlier in range(group - 1, -1, -1):
+        rows = parquet.read_row_group(earlier, columns=wanted)
+        if rows.num_rows:
+            return table_units(rows.slice(rows.num_rows - 1).to_pandas(), source, 0)
+    return None
+
+
+def _units_in_order(
+    source: InputSource,
+    chunks: Iterable[tuple[int, pd.DataFrame]],
+    before: pd.DataFrame | None,
+) -> Iterator[tuple[int, pd.DataFrame]]:
+    """Consecutive slices of a table as units, each one's previous text carried across."""
+    for start, chunk in chunks:
+        units = table_units(chunk, source, start)
+        yield start, with_previous(units, before)
+        before = units.tail(1)
+
+
+def _numbered(start: int, chunks: Iterable[pd.DataFrame]) -> Iterator[tuple[int, pd.DataFrame]]:
+    for chunk in chunks:
+        yield start, chunk
+        start += len(chunk)
 
 
 def _table_chunks(path: Path, table_rows: int) -> Iterator[tuple[int, pd.DataFrame]]:
@@ -174,9 +243,8 @@ def _table_chunks(path: Path, table_rows: int) -> Iterator[tuple[int, pd.DataFra
         import pyarrow.parquet as pq
 
         with pq.ParquetFile(path) as parquet:
-            for batch in parquet.iter_batches(batch_size=table_rows):
-                yield start, batch.to_pandas()
-                start += batch.num_rows
+            batches = parquet.iter_batches(batch_size=table_rows)
+            yield from _numbered(0, (batch.to_pandas() for batch in batches))
         return
     reader = pd.read_csv(path, chunksize=table_rows, dtype=str, keep_default_na=False)
     with reader:
@@ -185,15 +253,24 @@ def _table_chunks(path: Path, table_rows: int) -> Iterator[tuple[int, pd.DataFra
             start += len(chunk)
 
 
-def _table_units(chunk: pd.DataFrame, source: InputSource, start: int) -> pd.DataFrame:
-    columns = {str(name).strip().lower(): name for name in chunk.columns}
-    missing = [name for name in ("transcript_id", "text") if name not in columns]
+def check_table_columns(names: Iterable[object], path: Path) -> None:
+    """InputError unless a table's columns include transcript_id and text (any case)."""
+    given = [str(name) for name in names]
+    lowered = {name.strip().lower() for name in given}
+    missing = [name for name in ("transcript_id", "text") if name not in lowered]
     if missing:
         raise InputError(
-            f"the table {source.path} has no {' or '.join(missing)} column; a table of units "
+            f"the table {path} has no {' or '.join(missing)} column; a table of units "
             f"needs transcript_id and text (optional: speaker, sentence, turn, start, end); "
-            f"its columns are {', '.join(map(str, chunk.columns))}"
+            f"its columns are {', '.join(given)}"
         )
+
+
+def table_units(chunk: pd.DataFrame, source: InputSource, start: int) -> pd.DataFrame:
+    """A slice of a table as units; ``start`` is its first row's number in the table (the
+    sentence number of a table without a sentence column)."""
+    check_table_columns(chunk.columns, source.path)
+    columns = {str(name).strip().lower(): name for name in chunk.columns}
 
     def column(name: str, default: object) -> pd.Series:
         if name in columns:

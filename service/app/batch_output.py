@@ -110,6 +110,7 @@ class OutputFolder:
                 self.discard()
         if run_file.exists():
             recorded = json.loads(run_file.read_text(encoding="utf-8"))
+            _check_same_engine(self.path, recorded, description)
             if recorded.get("fingerprint") != fingerprint:
                 raise InputError(
                     f"{self.path} holds rows coded by another coder ({recorded.get('coder')}); "
@@ -250,6 +251,19 @@ def check_output_folder(path: Path) -> None:
         raise InputError(
             f"--out {path} already holds other files; give a new or empty folder so that "
             "nothing of yours is overwritten"
+        )
+
+
+def _check_same_engine(
+    path: Path, recorded: dict[str, object], description: dict[str, object]
+) -> None:
+    """A folder the Ray engine wrote has no journal of its rows: resuming it locally would code
+    everything again beside them, so it is refused ("local" when a run file names none)."""
+    written_by = recorded.get("engine", "local")
+    if written_by != description.get("engine", "local"):
+        raise InputError(
+            f"{path} was written by the {written_by} engine, whose output cannot be resumed: "
+            "give --restart to discard it and code everything again, or another --out"
         )
 
 

@@ -121,6 +121,10 @@ def code(
         restart=restart,
     )
     check_output_folder(out)
+    if engine is EngineChoice.ray:
+        from service.app.batch_ray import check_ray_engine
+
+        check_ray_engine(request)  # no Ray, or a folder it cannot use: fail before the model loads
     chosen = method.value if method is not None else None
     options = _options(top, abstain_below, speakers, skip_speakers)
     if project is not None:
