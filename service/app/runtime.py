@@ -8,12 +8,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from models.cache import CachedEncoder, EmbeddingCache
-from models.encoder import Encoder, SentenceTransformerEncoder
+from models.encoder import Encoder, EncoderBackend, load_encoder
 from models.testing import ContextHashingEncoder, HashingEncoder
 from service.settings import Settings, get_settings
 
 
-def build_encoder(settings: Settings | None = None, *, model_path: Path | None = None) -> Encoder:
+def build_encoder(
+    settings: Settings | None = None,
+    *,
+    model_path: Path | None = None,
+    backend: EncoderBackend | None = None,
+) -> Encoder:
     """The configured model (bundled MiniLM by default) behind the on-disk embedding cache.
 
     ``model_path`` overrides the configured model with another local folder (a project model
@@ -21,6 +26,7 @@ def build_encoder(settings: Settings | None = None, *, model_path: Path | None =
     the configured model and is not applied to it). The cache is keyed by model id, so models
     share it safely. The test hook (``INTERCODER_TEST_ENCODER``) replaces the configured model
     with the deterministic hashing encoder, never a model folder named explicitly.
+    ``backend`` overrides the configured ``encoder_backend`` (the CLI's ``--backend``).
     """
     settings = settings or get_settings()
     cache = EmbeddingCache(settings.embedding_cache_path)
@@ -28,9 +34,11 @@ def build_encoder(settings: Settings | None = None, *, model_path: Path | None =
         contextual = settings.test_encoder == "hashing-context"
         return CachedEncoder(ContextHashingEncoder() if contextual else HashingEncoder(), cache)
     chosen = settings.model_path if model_path is None else model_path
-    encoder = SentenceTransformerEncoder(
+    encoder = load_encoder(
         chosen,
+        backend=settings.encoder_backend if backend is None else backend,
         expected_sha256=settings.model_sha256 if model_path is None else None,
         batch_size=settings.encode_batch_size,
+        cache_dir=settings.onnx_dir,
     )
     return CachedEncoder(encoder, cache)
