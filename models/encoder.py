@@ -216,15 +216,21 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load_sentence_transformer(folder: Path, device: str):  # type: ignore[no-untyped-def]
+def offline_transformers() -> None:
+    """Set before transformers loads a local folder: no hub, no progress bars."""
     # Belt and braces: a local folder needs no hub, and these make any accidental hub call fail
     # fast instead of reaching for the network.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+
+
+def load_sentence_transformer(folder: Path, device: str):  # type: ignore[no-untyped-def]
+    offline_transformers()
+    from sentence_transformers import SentenceTransformer
+
     try:
         return SentenceTransformer(str(folder), device=device, local_files_only=True)
     except (OSError, ValueError) as error:

@@ -147,7 +147,7 @@ class OnnxEncoder:
         self.max_seq_length = layout.max_seq_length
         self.backend = "onnx-int8" if quantised else "onnx"
         self._dim = layout.dim
-        self._tokenizer = load_tokenizer(model.folder, layout.max_seq_length)
+        self.tokenizer = load_tokenizer(model.folder, layout.max_seq_length)
         onnx_file = ensure_onnx(model, cache_dir, quantised=quantised)
         self.onnx_path = onnx_file.path
         self.exported = onnx_file.exported
@@ -182,7 +182,7 @@ class OnnxEncoder:
         return out
 
     def _tokenise(self, texts: list[str]) -> Tokens:
-        return tuple(encoding.ids for encoding in self._tokenizer.encode_batch(texts))
+        return tuple(encoding.ids for encoding in self.tokenizer.encode_batch(texts))
 
     def _order(self, texts: list[str], tokens: Tokens | None) -> NDArray[np.intp]:
         """Shortest first (by tokens when known, else characters); rows go back by index."""

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.encoder import ModelFolder
+from models.encoder import ModelFolder, offline_transformers
 from models.errors import ModelIntegrityError
 
 logger = logging.getLogger(__name__)
@@ -122,6 +122,8 @@ def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
 def export(model_dir: Path, destination: Path) -> None:
     """Trace the folder's transformer (token embeddings out; pooling stays in numpy) to ONNX."""
     import torch
+
+    offline_transformers()
     from transformers import AutoModel
 
     try:
