@@ -13,7 +13,8 @@ Reported: sentences per second of each (the coding run's own timer, which exclud
 model and fitting the coder, both also reported), their ratio, and each run's peak RSS. Run
 the sizes one after another (never two heavy processes at once: they share the cores).
 
-Run: ``.venv/bin/python -m eval.bench_code --sizes 10000,100000 [--backend torch]``.
+Run: ``.venv/bin/python -m eval.bench_code --sizes 10000,100000 [--backend torch|onnx|onnx-int8]
+[--data-dir DIR]``.
 """
 
 from __future__ import annotations
@@ -61,11 +62,12 @@ def corpus(size: int, folder: Path) -> tuple[Path, Path]:
     return table_path, coded_path
 
 
-def raw_encoder(table: Path) -> dict[str, float]:
+def raw_encoder(table: Path, backend: str, onnx_dir: Path) -> dict[str, float]:
     """Embed the table's texts in the coding run's chunks; runs in its own process."""
-    from models.encoder import SentenceTransformerEncoder
+    from models.encoder import ENCODER_BACKENDS, load_encoder
 
-    encoder = SentenceTransformerEncoder()
+    chosen = next(name for name in ENCODER_BACKENDS if name == backend)
+    encoder = load_encoder(None, backend=chosen, cache_dir=onnx_dir)
     texts = pd.read_parquet(table, columns=["text"])["text"].tolist()
     encoder.encode(texts[:64])  # warm-up, as the coding run's fit embeds its exemplars first
     started = time.perf_counter()
@@ -90,14 +92,14 @@ def _run_child(arguments: list[str], env: dict[str, str]) -> tuple[str, float, f
         return stdout.read().decode(), wall, usage.ru_maxrss / 1024
 
 
-def measure(size: int, folder: Path, backend: str | None) -> dict[str, object]:
+def measure(size: int, folder: Path, backend: str, data: Path) -> dict[str, object]:
+    """One size: the raw encoder, then the coding run (the same ONNX export and embedding
+    cache in ``data`` across sizes, so the exemplars are embedded once)."""
     table, coded = corpus(size, folder)
-    env = dict(os.environ)
-    if backend:
-        env["INTERCODER_ENCODER_BACKEND"] = backend
-    raw_out, _, raw_rss = _run_child(
-        [sys.executable, "-m", "eval.bench_code", "--raw", str(table)], env
-    )
+    env = {**os.environ, "INTERCODER_ENCODER_BACKEND": backend, "INTERCODER_DATA_DIR": str(data)}
+    raw_command = [sys.executable, "-m", "eval.bench_code", "--raw", str(table), "--backend",
+                   backend, "--onnx-dir", str(data / "onnx")]  # fmt: skip
+    raw_out, _, raw_rss = _run_child(raw_command, env)
     raw = json.loads(raw_out)
     out = folder / f"out-{size}"
     command = [sys.executable, "-m", "service.cli.main", "code", str(table), "--codebook",
@@ -106,6 +108,7 @@ def measure(size: int, folder: Path, backend: str | None) -> dict[str, object]:
     summary = json.loads((out / "_summary.json").read_text())
     coded_rate = summary["sentences_this_run"] / summary["seconds_this_run"]
     return {
+        "backend": backend,
         "sentences": size,
         "raw_per_second": round(raw["per_second"], 1),
         "code_per_second": round(coded_rate, 1),
@@ -120,15 +123,21 @@ def measure(size: int, folder: Path, backend: str | None) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--backend", default=None, help="torch, onnx or onnx-int8")
+    parser.add_argument("--backend", default="torch", help="torch, onnx or onnx-int8")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="kept between runs (exports, cache)"
+    )
     parser.add_argument("--raw", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--onnx-dir", type=Path, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.raw is not None:
-        print(json.dumps(raw_encoder(arguments.raw)))
+        print(json.dumps(raw_encoder(arguments.raw, arguments.backend, arguments.onnx_dir)))
         return
     with tempfile.TemporaryDirectory() as scratch:
+        data = arguments.data_dir or Path(scratch) / "data"
         for size in sorted(int(s) for s in arguments.sizes.split(",")):
-            print(json.dumps(measure(size, Path(scratch), arguments.backend)), flush=True)
+            row = measure(size, Path(scratch), arguments.backend, data)
+            print(json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":

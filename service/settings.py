@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.encoder import EncoderBackend
+
 
 class Settings(BaseSettings):
     """Where intercoder keeps its data, which model it uses, and how the service runs."""
@@ -29,6 +31,10 @@ class Settings(BaseSettings):
     """Expected sha256 of ``model_path``'s weights (the bundled model's is pinned in code)."""
 
     encode_batch_size: int = 64
+
+    encoder_backend: EncoderBackend = "torch"
+    """torch (sentence-transformers), onnx (the same model on ONNX Runtime, exported once into
+    ``onnx_dir``) or onnx-int8 (its int8 version); see README "Encoder backends"."""
 
     # ----- the service (``intercoder serve``) ------------------------------------------------
 
@@ -63,6 +69,11 @@ class Settings(BaseSettings):
     @property
     def embedding_cache_path(self) -> Path:
         return self.data_dir / "embeddings.sqlite"
+
+    @property
+    def onnx_dir(self) -> Path:
+        """ONNX exports of the models, one folder per model and weights (models.onnx_export)."""
+        return self.data_dir / "onnx"
 
     @property
     def database_path(self) -> Path:

@@ -12,9 +12,10 @@ from codebook.errors import InputError
 from codebook.loader import SHIPPED_CODEBOOKS
 from models.methods import COLD_START_METHOD, DEFAULT_EVIDENCE, DEFAULT_METHOD, DEFAULT_TOP
 from service.cli.suggest import MethodChoice, speaker_names
-from service.cli.support import exits_cleanly
+from service.cli.support import BackendOption, backend_choice, exits_cleanly
 
 if TYPE_CHECKING:
+    from models.encoder import EncoderBackend
     from service.app.batch_coding import BatchRequest, BatchSummary
     from service.app.batch_rows import CoderRecipe
 
@@ -91,6 +92,7 @@ def code(
         str | None, typer.Option(help="With --engine ray: the cluster (default: local).")
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="With --engine ray: coder actors.")] = 2,
+    backend: BackendOption = None,
 ) -> None:
     """Code every sentence of many transcripts with one coder, loaded once.
 
@@ -128,10 +130,10 @@ def code(
     chosen = method.value if method is not None else None
     options = _options(top, abstain_below, speakers, skip_speakers)
     if project is not None:
-        recipe = _project_recipe(project, chosen, options)
+        recipe = _project_recipe(project, chosen, options, backend_choice(backend))
     else:
         assert codebook is not None
-        recipe = _recipe_from_files(codebook, exemplars, chosen, options)
+        recipe = _recipe_from_files(codebook, exemplars, chosen, options, backend_choice(backend))
     summary = _run(recipe, request, quiet, engine, address, workers)
     _print_summary(summary)
     if refi is not None:
@@ -158,7 +160,11 @@ def _options(
 
 
 def _recipe_from_files(
-    codebook: str, exemplars: Path | None, method: str | None, options: object
+    codebook: str,
+    exemplars: Path | None,
+    method: str | None,
+    options: object,
+    backend: EncoderBackend | None,
 ) -> CoderRecipe:
     from codebook.coded_csv import read_coded_csv
     from codebook.loader import load_codebook
@@ -178,17 +184,31 @@ def _recipe_from_files(
             f"{COLD_START_METHOD} method works, from the codebook's definitions and examples"
         )
     settings = get_settings()
+    if backend is not None:  # the recipe carries it to every process that rebuilds the coder
+        settings = settings.model_copy(update={"encoder_backend": backend})
     encoder = build_encoder(settings)
     return recipe_from_coded(settings, encoder, book, coded, method=chosen, options=options)
 
 
-def _project_recipe(project: str, method: str | None, options: object) -> CoderRecipe:
+def _project_recipe(
+    project: str, method: str | None, options: object, backend: EncoderBackend | None
+) -> CoderRecipe:
     from models.methods import SuggestOptions
     from service.app.batch_recipes import recipe_from_project
     from service.app.lifecycle import local_workspace
     from service.app.projects import require_stored_project
+    from service.settings import get_settings
 
     assert isinstance(options, SuggestOptions)
+    configured = get_settings().encoder_backend
+    if backend is not None and backend != configured:
+        # A project's exemplars are embedded by its configured encoder; another backend's
+        # vectors would not compare with them, and re-embedding would rewrite the store.
+        raise InputError(
+            f"--backend {backend} differs from the backend project {project!r} is embedded "
+            f"with ({configured}); leave --backend out, or set INTERCODER_ENCODER_BACKEND for "
+            "the service and the command line alike"
+        )
     require_stored_project(project)  # an unknown project fails now, before the model loads
     with local_workspace() as workspace:
         return recipe_from_project(

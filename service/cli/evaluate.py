@@ -10,7 +10,7 @@ import typer
 
 from eval.methods import ALL_METHODS
 from service.app.evaluating import DEFAULT_METHODS
-from service.cli.support import exits_cleanly
+from service.cli.support import BackendOption, backend_choice, exits_cleanly
 
 if TYPE_CHECKING:
     pass
@@ -94,6 +94,7 @@ def evaluate(
             "fixed for every dataset; more layers train more slowly).",
         ),
     ] = None,
+    backend: BackendOption = None,
 ) -> None:
     """Cross-validate methods against human coding; write report.json and report.html."""
     from eval.html_report import write_report
@@ -121,7 +122,8 @@ def evaluate(
             bar.label = step
             bar.update(1)
 
-        report = evaluate_coded(plan, build_encoder, advance)
+        chosen = backend_choice(backend)
+        report = evaluate_coded(plan, lambda: build_encoder(backend=chosen), advance)
     json_path, html_path = write_report(report, out)
     typer.echo(f"wrote {json_path} and {html_path}")
     for result in report.methods:

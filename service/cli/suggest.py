@@ -21,7 +21,7 @@ from models.methods import (
     METHOD_NAMES,
 )
 from models.suggestions import UnitSuggestion
-from service.cli.support import exits_cleanly
+from service.cli.support import BackendOption, backend_choice, exits_cleanly
 
 MethodChoice = enum.StrEnum("MethodChoice", {name: name for name in METHOD_NAMES})  # type: ignore[misc]
 
@@ -94,6 +94,7 @@ def suggest(
             "(INTERCODER_MODEL_PATH), else the bundled all-MiniLM-L6-v2.",
         ),
     ] = None,
+    backend: BackendOption = None,
 ) -> None:
     """Suggest codes for each sentence of a transcript, with the exemplars behind them.
 
@@ -141,7 +142,7 @@ def suggest(
         speakers=options.speakers,
         skip_speakers=options.skip_speakers,
     )
-    encoder = build_encoder(model_path=model)
+    encoder = build_encoder(model_path=model, backend=backend_choice(backend))
     suggestions = suggest_offline(encoder, book, sentences, coded, method=chosen, options=options)
     _print(sentences, suggestions, output_format)
 
