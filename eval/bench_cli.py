@@ -77,7 +77,7 @@ def time_command(arguments: tuple[str, ...], repeats: int) -> list[float]:
 
 
 def heavy_imports(arguments: tuple[str, ...]) -> list[str]:
-    """The heavy top-level packages (and eval modules) the command imports."""
+    """The heavy packages (and eval modules) the command imports."""
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, *arguments],
         check=True,
@@ -87,7 +87,8 @@ def heavy_imports(arguments: tuple[str, ...]) -> list[str]:
         cwd=ROOT,
     )
     modules = json.loads(done.stderr.strip().splitlines()[-1])
-    return sorted(HEAVY & {name for name in modules} | HEAVY & {m.split(".")[0] for m in modules})
+    found = {name if name in HEAVY else name.split(".")[0] for name in modules}
+    return sorted(found & HEAVY)
 
 
 def main() -> None:
@@ -100,7 +101,8 @@ def main() -> None:
         seconds = time_command(arguments, args.repeats)
         heavy = ", ".join(heavy_imports(arguments)) or "none"
         label = "intercoder " + " ".join(arguments)
-        print(f"| `{label}` | {statistics.median(seconds):.2f} s | {min(seconds):.2f} s | {heavy} |")
+        median, fastest = statistics.median(seconds), min(seconds)
+        print(f"| `{label}` | {median:.2f} s | {fastest:.2f} s | {heavy} |")
 
 
 if __name__ == "__main__":

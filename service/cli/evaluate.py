@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from eval.methods import ALL_METHODS
-from service.app.evaluating import DEFAULT_METHODS
+from eval.method_names import ALL_METHODS, DEFAULT_METHODS
 from service.cli.support import exits_cleanly
-
-if TYPE_CHECKING:
-    pass
 
 
 class Grouping(enum.StrEnum):
