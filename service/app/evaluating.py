@@ -66,8 +66,10 @@ def evaluate_coded(
     frame, note = subsample_transcripts(source.reference, plan.max_transcripts, plan.seed)
     if plan.group_by == "transcript":
         frame = frame.assign(group=frame["transcript_id"])
-    data = prepare(frame, source.codebook, encoder())
-    progress("embedded units")
+    progress("loading the model")
+    model = encoder()
+    progress(f"embedding {len(frame):,} units")
+    data = prepare(frame, source.codebook, model)
     options = EvalOptions(
         n_folds=plan.folds,
         seed=plan.seed,

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from eval.method_names import ALL_METHODS, DEFAULT_METHODS
+from service.cli.progress import QUIET_HELP, step_progress
 from service.cli.support import exits_cleanly
 
 
@@ -90,6 +91,7 @@ def evaluate(
             "fixed for every dataset; more layers train more slowly).",
         ),
     ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)] = False,
 ) -> None:
     """Cross-validate methods against human coding; write report.json and report.html."""
     from eval.html_report import write_report
@@ -110,14 +112,8 @@ def evaluate(
         min_share=min_share,
         trained_layers=trained_layers,
     )
-    steps = 1 + len(plan.methods) + (1 if learning_curve else 0)
-    with typer.progressbar(length=steps, label="evaluating", file=None) as bar:
-
-        def advance(step: str) -> None:
-            bar.label = step
-            bar.update(1)
-
-        report = evaluate_coded(plan, build_encoder, advance)
+    with step_progress(quiet) as step:
+        report = evaluate_coded(plan, build_encoder, step)
     json_path, html_path = write_report(report, out)
     typer.echo(f"wrote {json_path} and {html_path}")
     for result in report.methods:

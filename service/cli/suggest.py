@@ -21,6 +21,7 @@ from models.methods import (
     METHOD_NAMES,
 )
 from models.suggestions import UnitSuggestion
+from service.cli.progress import QUIET_HELP, step_progress
 from service.cli.support import exits_cleanly
 
 MethodChoice = enum.StrEnum("MethodChoice", {name: name for name in METHOD_NAMES})  # type: ignore[misc]
@@ -94,6 +95,7 @@ def suggest(
             "(INTERCODER_MODEL_PATH), else the bundled all-MiniLM-L6-v2.",
         ),
     ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)] = False,
 ) -> None:
     """Suggest codes for each sentence of a transcript, with the exemplars behind them.
 
@@ -141,8 +143,12 @@ def suggest(
         speakers=options.speakers,
         skip_speakers=options.skip_speakers,
     )
-    encoder = build_encoder(model_path=model)
-    suggestions = suggest_offline(encoder, book, sentences, coded, method=chosen, options=options)
+    with step_progress(quiet) as step:
+        step("loading the model")
+        encoder = build_encoder(model_path=model)
+        suggestions = suggest_offline(
+            encoder, book, sentences, coded, method=chosen, options=options, progress=step
+        )
     _print(sentences, suggestions, output_format)
 
 
