@@ -17,6 +17,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from codebook.errors import UnknownNameError
 from eval.crossval import EvalData
+from eval.method_names import ALL_METHODS, FUSED_METHODS, TUNED_METHODS
 from models.exemplars import Exemplars
 from models.project_coder import ProjectCoder
 from models.suggesters import METHODS
@@ -170,9 +171,6 @@ BASELINES: dict[str, type[TfidfKnnBaseline] | type[MajorityBaseline]] = {
     TfidfKnnBaseline.name: TfidfKnnBaseline,
     MajorityBaseline.name: MajorityBaseline,
 }
-FUSED_METHODS = ("linear+lexical", "blend+lexical")
-TUNED_METHODS = ("tuned", "tuned-knn", "tuned-blend")
-ALL_METHODS = (*TUNED_METHODS, *METHODS, *FUSED_METHODS, *BASELINES)
 
 
 def method_by_name(name: str, train_config: TrainConfig | None = None) -> EvalMethod:

@@ -1,7 +1,8 @@
 """The one typed Settings object, read from ``INTERCODER_*`` environment variables.
 
 Built by :func:`get_settings`, cached, never at import time, so tests can set the environment
-(or clear the cache) before anything reads it.
+(or clear the cache) before anything reads it; ``intercoder --data-dir`` sets
+``INTERCODER_DATA_DIR`` and clears the cache before its command runs.
 """
 
 from __future__ import annotations
@@ -15,13 +16,32 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.encoder import EncoderBackend
 
+PROJECT_DATA_DIR = Path("intercoder-data")
+"""A data folder in the current folder makes it a project folder (see :func:`default_data_dir`)."""
+
+
+def default_data_dir() -> Path:
+    """``./intercoder-data`` when the current folder has one (as intercoder always used, so
+    existing project folders keep working), else the per-user data folder (on Linux
+    ``~/.local/share/intercoder``), so that commands run from anywhere find the same projects."""
+    if PROJECT_DATA_DIR.is_dir():
+        return PROJECT_DATA_DIR
+    import platformdirs  # only when no folder is given: settings are built once per process
+
+    return Path(platformdirs.user_data_dir("intercoder", appauthor=False))
+
 
 class Settings(BaseSettings):
-    """Where intercoder keeps its data, which model it uses, and how the service runs."""
+    """Where intercoder keeps its data, which model it uses, and how the service runs.
+
+    The data folder is, first to last: ``INTERCODER_DATA_DIR`` (``intercoder --data-dir``);
+    ``./intercoder-data`` if the current folder has one; the per-user data folder of
+    ``platformdirs.user_data_dir("intercoder")``.
+    """
 
     model_config = SettingsConfigDict(env_prefix="INTERCODER_", extra="ignore")
 
-    data_dir: Path = Path("intercoder-data")
+    data_dir: Path = Field(default_factory=default_data_dir)
     """Projects, the SQLite store, indexes and the embedding cache live here."""
 
     model_path: Path | None = None
@@ -84,6 +104,11 @@ class Settings(BaseSettings):
     def projects_dir(self) -> Path:
         """One folder per project, holding its saved exemplar index."""
         return self.data_dir / "projects"
+
+    @property
+    def batches_dir(self) -> Path:
+        """One folder per project, holding its batch runs' results (``intercoder code``)."""
+        return self.data_dir / "batches"
 
 
 @lru_cache(maxsize=1)

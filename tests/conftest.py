@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,3 +17,16 @@ def shared_dir() -> Path:
     if not (SHARED_DIR / "data").is_dir():
         pytest.skip(f"../shared is not beside the project (looked for {SHARED_DIR / 'data'})")
     return SHARED_DIR
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_real_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Nothing the suite runs writes into the user's data folder or ./intercoder-data: tests
+    that need a store set their own INTERCODER_DATA_DIR; the rest get this throwaway one."""
+    from service.settings import get_settings
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INTERCODER_DATA_DIR", str(tmp_path_factory.mktemp("session-data")))
+        get_settings.cache_clear()
+        yield
+    get_settings.cache_clear()

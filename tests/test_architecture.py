@@ -123,6 +123,7 @@ def test_no_fitted_attribute_is_read_outside_models(package: str) -> None:
 def test_method_names_come_from_one_registry() -> None:
     from typing import get_args
 
+    from eval.method_names import BASELINE_NAMES
     from eval.methods import BASELINES
     from models.methods import METHOD_HELP, METHOD_NAMES
     from models.suggesters import METHODS
@@ -130,6 +131,7 @@ def test_method_names_come_from_one_registry() -> None:
 
     assert set(METHODS) == set(METHOD_NAMES) == set(METHOD_HELP)
     assert set(get_args(EvaluationMethod)) == set(METHOD_NAMES) | set(BASELINES)
+    assert set(BASELINES) == set(BASELINE_NAMES)  # the light list the CLI's help shows
     assert set(get_args(SuggestOptions.model_fields["method"].annotation)) == set(METHOD_NAMES)
 
 

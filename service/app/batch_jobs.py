@@ -123,11 +123,11 @@ def resume_unfinished_batches(workspace: Workspace) -> int:
 
 
 def batch_folder(workspace: Workspace, project_id: str, batch_id: str) -> Path:
-    return workspace.settings.data_dir / "batches" / project_id / batch_id
+    return workspace.settings.batches_dir / project_id / batch_id
 
 
 def remove_project_batches(workspace: Workspace, project_id: str) -> None:
-    shutil.rmtree(workspace.settings.data_dir / "batches" / project_id, ignore_errors=True)
+    shutil.rmtree(workspace.settings.batches_dir / project_id, ignore_errors=True)
 
 
 # ----- the worker ---------------------------------------------------------------------------

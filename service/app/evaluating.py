@@ -20,6 +20,7 @@ from codebook.errors import InputError
 from eval.crossval import EvalData, prepare
 from eval.harness import EvalOptions, evaluate
 from eval.inputs import EvalInput, load_eval_input
+from eval.method_names import DEFAULT_METHODS
 from eval.methods import method_by_name
 from eval.report_model import Report
 from eval.trust import trust_verdicts
@@ -31,10 +32,6 @@ from service.store.projects import current_codebook, get_project
 
 if TYPE_CHECKING:
     from models.finetune import TrainConfig
-
-# The default head, the previous default and the two baselines. Fine-tuning per fold ("tuned")
-# is on request: it did not yet hold on every dataset (eval/RESULTS.md) and takes minutes a fold.
-DEFAULT_METHODS = ("linear", "knn", "tfidf-5nn", "majority")
 
 
 @dataclass(frozen=True)
@@ -69,8 +66,10 @@ def evaluate_coded(
     frame, note = subsample_transcripts(source.reference, plan.max_transcripts, plan.seed)
     if plan.group_by == "transcript":
         frame = frame.assign(group=frame["transcript_id"])
-    data = prepare(frame, source.codebook, encoder())
-    progress("embedded units")
+    progress("loading the model")
+    model = encoder()
+    progress(f"embedding {len(frame):,} units")
+    data = prepare(frame, source.codebook, model)
     options = EvalOptions(
         n_folds=plan.folds,
         seed=plan.seed,

@@ -7,7 +7,7 @@ line calls :func:`suggest_offline`, which fits the same coder on a coded-units t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -78,14 +78,19 @@ def suggest_offline(
     *,
     method: str = DEFAULT_METHOD,
     options: SuggestOptions | None = None,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> list[UnitSuggestion]:
     """Suggestions for a transcript's sentences from a coded-units table (or, without one,
-    the codebook's cold start), with no store: ``intercoder suggest``."""
+    the codebook's cold start), with no store: ``intercoder suggest``. ``progress`` is told
+    each step as it starts (embedding and fitting take seconds each on a large table)."""
     coder = ProjectCoder(encoder, method)
     if coded is None:
+        progress("embedding the codebook's definitions and examples")
         coder.fit(None, codebook)
     else:
+        progress(f"embedding {len(coded):,} exemplars and fitting {method}")
         coder.fit_frame(coded, codebook)
     texts = [sentence.text for sentence in sentences]
     speakers = [sentence.speaker for sentence in sentences]
+    progress(f"embedding and scoring {len(texts):,} sentences")
     return coder.suggest(units_of(texts, speakers, preceding_texts(texts)), options)

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from eval.methods import ALL_METHODS
-from service.app.evaluating import DEFAULT_METHODS
+from eval.method_names import ALL_METHODS, DEFAULT_METHODS
+from service.cli.progress import QUIET_HELP, step_progress
 from service.cli.support import BackendOption, backend_choice, exits_cleanly
-
-if TYPE_CHECKING:
-    pass
 
 
 class Grouping(enum.StrEnum):
@@ -95,6 +92,7 @@ def evaluate(
         ),
     ] = None,
     backend: BackendOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)] = False,
 ) -> None:
     """Cross-validate methods against human coding; write report.json and report.html."""
     from eval.html_report import write_report
@@ -115,15 +113,9 @@ def evaluate(
         min_share=min_share,
         trained_layers=trained_layers,
     )
-    steps = 1 + len(plan.methods) + (1 if learning_curve else 0)
-    with typer.progressbar(length=steps, label="evaluating", file=None) as bar:
-
-        def advance(step: str) -> None:
-            bar.label = step
-            bar.update(1)
-
-        chosen = backend_choice(backend)
-        report = evaluate_coded(plan, lambda: build_encoder(backend=chosen), advance)
+    chosen = backend_choice(backend)
+    with step_progress(quiet) as step:
+        report = evaluate_coded(plan, lambda: build_encoder(backend=chosen), step)
     json_path, html_path = write_report(report, out)
     typer.echo(f"wrote {json_path} and {html_path}")
     for result in report.methods:

@@ -21,7 +21,10 @@ from codebook.loader import SHIPPED_CODEBOOKS, load_codebook
 from codebook.model import Codebook
 from service.cli.code import code
 from service.cli.evaluate import evaluate
+from service.cli.global_options import global_options
+from service.cli.info import info
 from service.cli.keys import keys_app
+from service.cli.projects import projects_app
 from service.cli.refi import export, import_file
 from service.cli.serve import serve
 from service.cli.suggest import suggest
@@ -45,6 +48,8 @@ transcript_app = typer.Typer(
 app.add_typer(codebook_app, name="codebook")
 app.add_typer(transcript_app, name="transcript")
 app.add_typer(keys_app, name="keys")
+app.add_typer(projects_app, name="projects")
+app.callback()(global_options)
 app.command("suggest")(suggest)
 app.command("code")(code)
 app.command("evaluate")(evaluate)
@@ -52,6 +57,7 @@ app.command("serve")(serve)
 app.command("train")(train)
 app.command("import")(import_file)
 app.command("export")(export)
+app.command("info")(info)
 
 
 class CodebookFormat(enum.StrEnum):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from codebook.errors import InputError
+from service.cli.progress import QUIET_HELP, step_progress
 from service.cli.support import exits_cleanly
 from service.refi.formats import Include, RefiFormat, refi_format
 
@@ -134,6 +135,7 @@ def export(
         ),
     ] = None,
     utf16_offsets: Annotated[bool, typer.Option("--utf16-offsets", help=UTF16_HELP)] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)] = False,
 ) -> None:
     """Write a REFI-QDA .qdpx project or .qdc codebook, from the store or from files."""
     chosen = refi_format(output.name, output_format.value if output_format else None)
@@ -146,7 +148,7 @@ def export(
     if project is not None:
         if coded is not None or transcripts:
             raise InputError("--coded and transcript files go with --codebook, not --project")
-        content = _from_store(project, chosen, wanted, utf16_offsets)
+        content = _from_store(project, chosen, wanted, utf16_offsets, quiet)
     else:
         assert codebook is not None
         if wanted is not Include.human:
@@ -156,7 +158,9 @@ def export(
     typer.echo(f"wrote {output} ({len(content)} bytes)")
 
 
-def _from_store(project: str, chosen: RefiFormat, include: Include, utf16: bool) -> bytes:
+def _from_store(
+    project: str, chosen: RefiFormat, include: Include, utf16: bool, quiet: bool
+) -> bytes:
     from service.refi.exporting import export_project
     from service.settings import get_settings
     from service.store.database import Store
@@ -173,10 +177,13 @@ def _from_store(project: str, chosen: RefiFormat, include: Include, utf16: bool)
         finally:
             store.close()
 
-        with local_workspace() as state:
-            return export_project(
-                state.store, project, chosen, include, utf16_offsets=utf16, service=state
-            )
+        with step_progress(quiet) as step:
+            step("loading the model and the projects' indexes")
+            with local_workspace() as state:
+                step(f"suggesting codes for the sentences of {project!r} no coder coded")
+                return export_project(
+                    state.store, project, chosen, include, utf16_offsets=utf16, service=state
+                )
     store = Store(get_settings().database_path)
     try:
         return export_project(store, project, chosen, include, utf16_offsets=utf16)

@@ -21,6 +21,7 @@ from models.methods import (
     METHOD_NAMES,
 )
 from models.suggestions import UnitSuggestion
+from service.cli.progress import QUIET_HELP, step_progress
 from service.cli.support import BackendOption, backend_choice, exits_cleanly
 
 MethodChoice = enum.StrEnum("MethodChoice", {name: name for name in METHOD_NAMES})  # type: ignore[misc]
@@ -95,6 +96,7 @@ def suggest(
         ),
     ] = None,
     backend: BackendOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)] = False,
 ) -> None:
     """Suggest codes for each sentence of a transcript, with the exemplars behind them.
 
@@ -142,8 +144,12 @@ def suggest(
         speakers=options.speakers,
         skip_speakers=options.skip_speakers,
     )
-    encoder = build_encoder(model_path=model, backend=backend_choice(backend))
-    suggestions = suggest_offline(encoder, book, sentences, coded, method=chosen, options=options)
+    with step_progress(quiet) as step:
+        step("loading the model")
+        encoder = build_encoder(model_path=model, backend=backend_choice(backend))
+        suggestions = suggest_offline(
+            encoder, book, sentences, coded, method=chosen, options=options, progress=step
+        )
     _print(sentences, suggestions, output_format)
 
 
