@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from eval.methods import ALL_METHODS
 from service.app.evaluating import DEFAULT_METHODS
+from service.cli.paths import coded_data, input_folder, output_folder
 from service.cli.support import exits_cleanly
-
-if TYPE_CHECKING:
-    pass
 
 
 class Grouping(enum.StrEnum):
@@ -31,7 +29,13 @@ def evaluate(
             "dataset: annomi:therapist, annomi:client, swda.",
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", help="Folder for report.json and report.html.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder for report.json and report.html (created; reports there are replaced).",
+        ),
+    ],
     codebook: Annotated[
         str | None,
         typer.Option(
@@ -47,7 +51,12 @@ def evaluate(
             f"{', '.join(DEFAULT_METHODS)}.",
         ),
     ] = None,
-    folds: Annotated[int, typer.Option(min=2, help="Grouped folds.")] = 5,
+    folds: Annotated[
+        int,
+        typer.Option(
+            min=2, help="Grouped folds; fewer when the data has fewer transcripts (groups)."
+        ),
+    ] = 5,
     leave_one_out: Annotated[
         bool, typer.Option("--leave-one-out", help="Leave one transcript (group) out instead.")
     ] = False,
@@ -100,6 +109,11 @@ def evaluate(
     from service.app.evaluating import EvaluationPlan, evaluate_coded
     from service.app.runtime import build_encoder
 
+    # Checked now: a bad --out found after the evaluation would throw its minutes away.
+    coded_data(data)
+    output_folder(out, "--out")
+    if shared_dir is not None:
+        input_folder(shared_dir, "--shared-dir", "the shared/ folder with the public datasets")
     plan = EvaluationPlan(
         data=data,
         codebook=codebook,
@@ -121,9 +135,13 @@ def evaluate(
             bar.label = step
             bar.update(1)
 
-        report = evaluate_coded(plan, build_encoder, advance)
+        report = evaluate_coded(plan, build_encoder, advance, notify=_note)
     json_path, html_path = write_report(report, out)
     typer.echo(f"wrote {json_path} and {html_path}")
     for result in report.methods:
         kappa = "n/a" if result.kappa is None else f"{result.kappa:.3f}"
         typer.echo(f"  {result.method:<10} kappa {kappa}")
+
+
+def _note(line: str) -> None:
+    typer.echo(f"note: {line}", err=True)

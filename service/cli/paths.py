@@ -74,3 +74,16 @@ def _check_creatable(folder: Path, option: str) -> None:
             f"{option} {folder}: cannot write in {existing} (permission denied); choose a "
             "place you can write to"
         )
+
+
+def coded_data(data: str, option: str = "--data") -> str:
+    """``--data``: a dataset name as it is, else an existing coded CSV or .qdpx file."""
+    from eval.inputs import NAMED_DATA
+
+    if data not in NAMED_DATA:
+        input_file(
+            Path(data),
+            option,
+            f"a coded CSV, a REFI-QDA project (.qdpx) or a dataset: {', '.join(NAMED_DATA)}",
+        )
+    return data
