@@ -18,7 +18,7 @@ def input_file(path: Path, option: str, expected: str) -> Path:
     if not path.exists():
         raise InputError(f"{option} {path} does not exist; expected {expected}; check the path")
     if path.is_dir():
-        raise InputError(f"{option} {path} is a folder; expected {expected}, a file")
+        raise InputError(f"{option} {path} is a folder, not a file; expected {expected}")
     if not os.access(path, os.R_OK):
         raise InputError(f"{option} {path} cannot be read; check its permissions")
     return path
@@ -29,7 +29,7 @@ def input_folder(path: Path, option: str, expected: str) -> Path:
     if not path.exists():
         raise InputError(f"{option} {path} does not exist; expected {expected}; check the path")
     if not path.is_dir():
-        raise InputError(f"{option} {path} is a file; expected {expected}, a folder")
+        raise InputError(f"{option} {path} is a file, not a folder; expected {expected}")
     return path
 
 

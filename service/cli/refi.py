@@ -153,8 +153,8 @@ def export(
     force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
     """Write a REFI-QDA .qdpx project or .qdc codebook, from the store or from files."""
-    chosen = refi_format(output.name, output_format.value if output_format else None)
     output_file(output, "--output", force=force)
+    chosen = refi_format(output.name, output_format.value if output_format else None)
     wanted = Include.suggested if with_suggestions else include
     if (project is None) == (codebook is None):
         raise InputError(

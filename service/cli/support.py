@@ -12,6 +12,7 @@ boxed help, so a script or a person reads the one line that says what to fix.
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, ParamSpec, TypeVar
@@ -97,6 +98,8 @@ class OneLineErrors(TyperGroup):
 def usage_line(error: ClickException) -> str:
     """One line: what was wrong, and the help page that shows the right usage."""
     message = " ".join(error.format_message().split()).rstrip(".").replace("Value error, ", "")
+    # Click's "... Did you mean 'suggest'?" reads as an aside before the pointer to the help.
+    message = re.sub(r"\.? Did you mean (.+)\?$", r" (did you mean \1?)", message)
     if message[:1].isupper() and message[1:2].islower():
         message = message[0].lower() + message[1:]
     context = getattr(error, "ctx", None)
