@@ -90,7 +90,8 @@ def test_a_mistake_is_one_error_line_and_exit_2(name: str, command: str, tmp_pat
     result = runner.invoke(app, command.format(tmp=tmp_path).split())
     assert result.exit_code == 2, (name, result.output)
     lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), (name, result.stderr)
+    assert len(lines) == 1, (name, result.stderr)
+    assert lines[0].startswith("error: "), (name, result.stderr)
     assert "Traceback" not in result.output + result.stderr
     assert "╭" not in result.stderr  # no boxed Typer panel
 
@@ -128,7 +129,8 @@ def test_the_messages_say_what_and_how(tmp_path: Path) -> None:
         app, ["suggest", f"{tmp_path}/talk.vtt", "--codebook", "interview",
               "--exemplars", f"{tmp_path}/folder"],
     )  # fmt: skip
-    assert "--exemplars" in folder.stderr and "is a folder" in folder.stderr
+    assert "--exemplars" in folder.stderr
+    assert "is a folder" in folder.stderr
     usage = runner.invoke(app, ["suggest", f"{tmp_path}/talk.vtt"])
     assert usage.stderr.strip() == (
         "error: missing option '--codebook'; see 'intercoder suggest --help'"
@@ -156,4 +158,5 @@ def test_the_module_and_the_console_script_behave_alike(how: list[str], tmp_path
         [*how, "evaluate", "--help"], capture_output=True, text=True, env=env, timeout=120,
         check=False,
     )  # fmt: skip
-    assert helped.returncode == 0 and "--out" in helped.stdout
+    assert helped.returncode == 0
+    assert "--out" in helped.stdout
