@@ -80,10 +80,12 @@ def coded_data(data: str, option: str = "--data") -> str:
     """``--data``: a dataset name as it is, else an existing coded CSV or .qdpx file."""
     from eval.inputs import NAMED_DATA
 
-    if data not in NAMED_DATA:
-        input_file(
-            Path(data),
-            option,
-            f"a coded CSV, a REFI-QDA project (.qdpx) or a dataset: {', '.join(NAMED_DATA)}",
+    expected = f"a coded CSV, a REFI-QDA project (.qdpx) or one of: {', '.join(NAMED_DATA)}"
+    if data in NAMED_DATA:
+        return data
+    if not Path(data).exists():  # a mistyped path or a mistyped dataset name
+        raise InputError(
+            f"{option} {data!r} is neither a file nor a known dataset; give {expected}"
         )
+    input_file(Path(data), option, expected)
     return data
