@@ -4,7 +4,9 @@ Apart from the table itself (:mod:`codebook.coded`) because this is where a user
 comes in: decoding, quoting, header names, defaults for absent columns and duplicate rows are
 handled and reported here, row by row.
 
-The CSV format (UTF-8, a header row, column names case-insensitive):
+The CSV format (UTF-8, a header row, column names case-insensitive; fields separated by commas,
+or by semicolons, tabs or ``|`` as spreadsheets in some locales save them, told apart by the
+header):
 
 ==================  ========  ==============================================================
 column              required  meaning (default when the column is absent)
@@ -44,6 +46,9 @@ from codebook.errors import CodedDataError, Problem
 from codebook.model import Codebook
 
 REQUIRED_CSV_COLUMNS: tuple[str, ...] = ("transcript_id", "text", "codes")
+DELIMITERS = ",;\t|"
+"""Field separators a coded CSV may use; the header tells which (see :func:`sniff_delimiter`)."""
+_DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "'|'"}
 
 # A str is a path; CSV text goes in an io.StringIO.
 CsvFile = str | Path | IO[str] | IO[bytes]
@@ -97,7 +102,8 @@ def _csv_rows(text: str) -> tuple[list[str], list[list[str]]]:
             "the CSV is empty; expected a header row naming at least "
             f"{', '.join(REQUIRED_CSV_COLUMNS)}, then one row per coded unit"
         )
-    reader = csv.reader(io.StringIO(text, newline=""))
+    delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         # Blank lines come back as []; they separate nothing in this format, so skip them.
         lines = [(reader.line_num, row) for row in reader if row]
@@ -113,11 +119,23 @@ def _csv_rows(text: str) -> tuple[list[str], list[list[str]]]:
     ]
     if problems:
         raise CodedDataError(
-            "some CSV rows do not have one field per header column; quote fields that contain "
-            "commas or line breaks",
+            "some CSV rows do not have one field per header column (fields separated by "
+            f"{_DELIMITER_NAMES[delimiter]}); quote fields that contain that separator or line "
+            "breaks",
             problems,
         )
     return header, [row for _, row in body]
+
+
+def sniff_delimiter(text: str) -> str:
+    """The separator whose header names the required columns, else the one the header has
+    most of (so the missing-columns message shows the columns as the file has them)."""
+    header = text.lstrip("\r\n").splitlines()[0] if text.strip() else ""
+    for delimiter in DELIMITERS:
+        names = {cell.strip().lower() for cell in next(csv.reader([header], delimiter=delimiter))}
+        if names.issuperset(REQUIRED_CSV_COLUMNS):
+            return delimiter
+    return max(DELIMITERS, key=header.count) if any(d in header for d in DELIMITERS) else ","
 
 
 def _columns_by_name(header: Sequence[str]) -> dict[str, int]:

@@ -9,7 +9,7 @@ sections are here; how each value is written is in :mod:`eval.html_format`.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -350,14 +350,20 @@ def render_html(report: Report) -> str:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Readers (a browser, a CI artefact upload) never see half a file."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Readers (a browser, a CI artefact upload) never see half a file.
+
+    The temporary file is made with mode 0666 less the umask, as ``open`` makes any file:
+    ``tempfile.mkstemp`` would make it 0600, and the report would keep that mode after the
+    rename, unreadable to the colleagues it is written for.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 

@@ -59,6 +59,16 @@ def exemplars_of(data: EvalData, rows: NDArray[np.intp]) -> Exemplars:
     )
 
 
+def docstring_summary(doc: str | None) -> str:
+    """A docstring's first paragraph as one line of prose, for the report.
+
+    The first line alone cuts a summary that wraps, mid-sentence; the reStructuredText
+    literal marks (````c````) are dropped because the report shows plain text.
+    """
+    paragraph = (doc or "").strip().split("\n\n")[0]
+    return " ".join(paragraph.replace("``", "").split())
+
+
 class SuggesterMethod:
     """An engine suggester (knn, prototype, linear) with its default parameters."""
 
@@ -66,7 +76,7 @@ class SuggesterMethod:
         if name not in METHODS:
             raise UnknownNameError(f"unknown method {name!r}; expected one of {list(METHODS)}")
         self.name = name
-        self.description = (METHODS[name].__doc__ or name).strip().splitlines()[0]
+        self.description = docstring_summary(METHODS[name].__doc__) or name
 
     def fit_predict(
         self, data: EvalData, train: NDArray[np.intp], test: NDArray[np.intp]

@@ -14,8 +14,8 @@ import dataclasses
 import hashlib
 import json
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -166,7 +166,10 @@ def save_project_model(trained: TrainedModel, models_dir: Path) -> Path:
     """Write the model to ``models_dir/<card name>`` atomically; return the folder."""
     models_dir.mkdir(parents=True, exist_ok=True)
     target = models_dir / trained.card.name
-    staging = Path(tempfile.mkdtemp(prefix=".training-", dir=models_dir))
+    # Made with mkdir, not mkdtemp: mkdtemp's mode 0700 would stay on the model folder after
+    # the rename and keep colleagues sharing the models folder out of it; mkdir respects the umask.
+    staging = models_dir / f".training-{os.getpid()}-{secrets.token_hex(4)}"
+    staging.mkdir()
     try:
         trained.model.save(str(staging))
         card = trained.card.model_copy(update={"weights_sha256": weights_sha256(staging)})

@@ -375,3 +375,19 @@ def test_any_table_survives_a_write_and_read(frame: pd.DataFrame) -> None:
     write_coded_csv(frame, buffer)
     buffer.seek(0)
     pd.testing.assert_frame_equal(read_coded_csv(buffer, book), frame)
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_read_sniffs_the_delimiter_from_the_header(book: Codebook, delimiter: str) -> None:
+    """Spreadsheets in comma-decimal locales save ';' (tabs and '|' also occur); codes keep
+    their own ';' inside a quoted cell."""
+    d = delimiter
+    text = f'transcript_id{d}text{d}codes\nt1{d}"a, b"{d}"work;happy"\nt1{d}c{d}\n'
+    frame = read_coded_csv(io.StringIO(text), book)
+    assert list(frame["text"]) == ["a, b", "c"]
+    assert list(frame["codes"]) == [frozenset({"work", "happy"}), frozenset()]
+
+
+def test_a_header_without_the_columns_is_shown_split_as_the_file_has_it(book: Codebook) -> None:
+    with pytest.raises(CodedDataError, match="found: id, words, labels"):
+        read_coded_csv(io.StringIO("id;words;labels\n1;a;b\n"), book)

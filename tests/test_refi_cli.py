@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -217,6 +218,7 @@ def test_import_into_a_project_then_export_with_suggestions(study: Path, tmp_pat
         app, ["export", "--project", "study", "--with-suggestions", "-o", str(suggested)]
     )
     assert result.exit_code == 0, result.output
+    assert re.search(r"added \d+ machine codings for \d+ of \d+ sentences", result.output)
     with_machine = read_qdpx(suggested.read_bytes())
     machine = machine_user_name(HashingEncoder().model_id, DEFAULT_METHOD)
     assert machine in with_machine.coders
@@ -321,3 +323,29 @@ def test_exporting_an_unknown_project_fails_before_the_model_loads(
     assert line.startswith("error:")
     assert "nosuch" in line
     assert not out.exists()
+
+
+def test_export_with_suggestions_says_when_it_added_nothing(tmp_path: Path) -> None:
+    """Every sentence of the project already coded: the file gets no machine codings, and the
+    command says why instead of writing the file silently."""
+    project = ["import", str(_single_sentence_qdpx(tmp_path)), "--project", "one"]
+    assert runner.invoke(app, project).exit_code == 0
+    result = runner.invoke(
+        app, ["export", "--project", "one", "--with-suggestions", "-o", str(tmp_path / "o.qdpx")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "added no machine codings: every sentence is already coded" in result.output
+
+
+def _single_sentence_qdpx(tmp_path: Path) -> Path:
+    """A .qdpx whose one transcript has one sentence, coded by a person."""
+    (tmp_path / "t1.txt").write_text("P1: We retrain every week.\n")
+    coded = tmp_path / "one.csv"
+    coded.write_text("transcript_id,unit_id,text,codes\nt1,0,We retrain every week.,E.1\n")
+    out = tmp_path / "one.qdpx"
+    result = runner.invoke(
+        app, ["export", "--codebook", "interview", "--coded", str(coded), "-o", str(out),
+              str(tmp_path / "t1.txt")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return out

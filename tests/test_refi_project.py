@@ -256,10 +256,29 @@ def test_nvivo_windows_utf16_offsets_with_emoji_and_crlf() -> None:
     assert b'startPosition="22" endPosition="36"' in written
     assert read_qdpx(write_qdpx(project, utf16_offsets=True), utf16_offsets=True) == project
     assert b'startPosition="21" endPosition="34"' in project_document(write_qdpx(project))
-    with pytest.raises(RefiFileError, match=r"inside|split a character"):
-        read_qdpx(utf16_project(10, 12), utf16_offsets=True)  # 10 is inside the 😀 pair
+    assert project.warnings == ()
     with pytest.raises(RefiFileError, match="NVivo for Windows"):
         read_qdpx(utf16_project(22, 38))
+
+
+def test_a_selection_splitting_a_surrogate_pair_is_widened_with_one_warning() -> None:
+    """9 is the 😀's first unit and 10 its second: [10, 12) starts inside it, [9, 10) ends
+    inside it; both widen to the whole emoji, and the file reads with one warning."""
+    project = read_qdpx(utf16_project(10, 12), utf16_offsets=True)
+    first = project.selections[0]
+    assert UTF16_TEXT[first.start : first.end] == "😀 "
+    assert len(project.warnings) == 1
+    assert "1 selection(s) split a character" in project.warnings[0]
+    inside_end = read_qdpx(utf16_project(9, 10), utf16_offsets=True).selections[0]
+    assert UTF16_TEXT[inside_end.start : inside_end.end] == "😀"
+
+
+def test_snapping_moves_an_offset_inside_a_character_outward() -> None:
+    counter = OffsetCounter("a😀b", utf16=True)  # units: a=0, 😀=1-2, b=3
+    assert counter.to_index_snapped(2, is_end=False) == (1, True)
+    assert counter.to_index_snapped(2, is_end=True) == (2, True)
+    assert counter.to_index_snapped(3, is_end=True) == (2, False)
+    assert counter.to_index_snapped(5, is_end=True) is None
 
 
 def parts_project() -> RefiProject:

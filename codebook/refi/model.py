@@ -58,8 +58,9 @@ class RefiProject:
     ``coded`` has :data:`~codebook.coded.CODED_COLUMNS`: one row per sentence and coder, for
     every coder with at least one coding in that sentence's source; ``codes`` holds the codable
     codes that pass the overlap rule (possibly none); ``group`` is the transcript id.
-    ``coders`` are the users with at least one coding, in the file's ``<Users>`` order. Two
-    projects are equal when every field is, the table compared cell by cell.
+    ``coders`` are the users with at least one coding, in the file's ``<Users>`` order.
+    ``warnings`` say what was read leniently (at most one line per source). Two projects are
+    equal when every field but the warnings is, the table compared cell by cell.
     """
 
     name: str
@@ -68,6 +69,7 @@ class RefiProject:
     selections: tuple[RefiSelection, ...]
     coded: pd.DataFrame
     coders: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
     @property
     def transcripts(self) -> tuple[Transcript, ...]:

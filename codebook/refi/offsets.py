@@ -6,6 +6,10 @@ character outside the Basic Multilingual Plane (most emoji) counts 2 there. Line
 they stand in the source text in both modes: a CRLF is two code points and two UTF-16 units, a
 lone LF one. The byte-order mark that may open a source file is not part of the text and is not
 counted.
+
+A UTF-16 offset can fall between the two units of a surrogate pair, which no ``str`` index
+matches; some programs write such offsets. Reading snaps them outward to the whole character
+(:meth:`OffsetCounter.to_index_snapped`), so the selection keeps the character it touched.
 """
 
 from __future__ import annotations
@@ -40,6 +44,19 @@ class OffsetCounter:
             return offset
         index = bisect_left(self._units, offset)
         return index if self._units[index] == offset else None
+
+    def to_index_snapped(self, offset: int, *, is_end: bool) -> tuple[int, bool] | None:
+        """The ``str`` index of a file offset, and whether it was snapped: an offset inside a
+        character moves to the character's start (a selection's start) or its end (a
+        selection's end), both one unit away. None when outside the text."""
+        if not 0 <= offset <= self.length:
+            return None
+        if self._units is None:
+            return offset, False
+        index = bisect_left(self._units, offset)
+        if self._units[index] == offset:
+            return index, False
+        return (index if is_end else index - 1), True
 
     def to_offset(self, index: int) -> int:
         """The file offset of a ``str`` index (0 <= index <= len(text))."""

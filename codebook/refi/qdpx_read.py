@@ -88,7 +88,8 @@ def read_qdpx(
         selections += found_selections
     coders = _coders(users, selections)
     coded = coded_table(sources, selections, coders, codebook, rule)
-    return RefiProject(name, codebook, tuple(sources), tuple(selections), coded, coders)
+    warnings = tuple(reader.warnings)
+    return RefiProject(name, codebook, tuple(sources), tuple(selections), coded, coders, warnings)
 
 
 def read_refi_file(
@@ -150,6 +151,7 @@ class _SourceReader:
         self.utf16 = utf16
         self.where = where
         self.taken: set[str] = set()
+        self.warnings: list[str] = []
 
     def read(
         self, element: ET.Element, segmenter: Segmenter | None
@@ -215,10 +217,12 @@ class _SourceReader:
     ) -> list[RefiSelection]:
         counter = OffsetCounter(text, utf16=self.utf16)
         found: list[RefiSelection] = []
+        snapped = 0
         for selection in children(element, "PlainTextSelection"):
             guid = guid_of(selection, "guid", self.where)
-            start = self._index(selection, "startPosition", counter, name)
-            end = self._index(selection, "endPosition", counter, name)
+            start, moved_start = self._index(selection, "startPosition", counter, name)
+            end, moved_end = self._index(selection, "endPosition", counter, name)
+            snapped += moved_start or moved_end
             if start > end:
                 raise self._bad_span(name, guid, "starts after it ends", counter)
             default_user = optional_guid(selection, "creatingUser")
@@ -229,11 +233,18 @@ class _SourceReader:
             code_id, coder = self._coding(coding, None)
             guid = guid_of(coding, "guid", self.where)
             found.append(RefiSelection(source_guid, 0, len(text), code_id, coder, guid))
+        if snapped:
+            self.warnings.append(
+                f"text source {name!r}: {snapped} selection(s) split a character (an offset "
+                "between the two UTF-16 units of an emoji or other character outside the "
+                "BMP); each was widened to the whole character"
+            )
         return found
 
     def _index(
         self, selection: ET.Element, attribute: str, counter: OffsetCounter, name: str
-    ) -> int:
+    ) -> tuple[int, bool]:
+        """The ``str`` index of a selection's offset, and whether it was snapped."""
         raw = selection.get(attribute)
         guid = selection.get("guid")
         try:
@@ -242,10 +253,10 @@ class _SourceReader:
             raise self._bad_span(
                 name, guid, f"has {attribute}={raw!r}, not a whole number", counter
             ) from None
-        index = counter.to_index(offset)
-        if index is None:
+        found = counter.to_index_snapped(offset, is_end=attribute == "endPosition")
+        if found is None:
             raise self._bad_span(name, guid, f"has {attribute}={offset}", counter)
-        return index
+        return found
 
     def _bad_span(
         self, name: str, guid: str | None, found: str, counter: OffsetCounter
@@ -258,8 +269,8 @@ class _SourceReader:
         )
         return RefiFileError(
             f"{self.where}: selection {guid} in text source {name!r} {found}, but a selection "
-            f"must lie within the text's {counter.length} {unit}, start before its end and not "
-            f"split a character{hint}; otherwise export the project again"
+            f"must lie within the text's {counter.length} {unit} and start before its end"
+            f"{hint}; otherwise export the project again"
         )
 
     def _coding(self, coding: ET.Element, default_user: str | None) -> tuple[str, str]:

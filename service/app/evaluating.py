@@ -54,10 +54,13 @@ class EvaluationPlan:
 
 
 def evaluate_coded(
-    plan: EvaluationPlan, encoder: Callable[[], Encoder], progress: Callable[[str], None]
+    plan: EvaluationPlan,
+    encoder: Callable[[], Encoder],
+    progress: Callable[[str], None],
+    notify: Callable[[str], None] | None = None,
 ) -> Report:
     """Cross-validate the plan's methods on its coded data; ``encoder`` is built only once the
-    inputs are known to be good."""
+    inputs are known to be good. ``notify`` hears what was changed from the plan, and why."""
     train_config = tuning_config(plan.trained_layers)
     chosen = [method_by_name(name, train_config) for name in plan.methods]
     if plan.learning_method is not None:
@@ -66,21 +69,41 @@ def evaluate_coded(
     frame, note = subsample_transcripts(source.reference, plan.max_transcripts, plan.seed)
     if plan.group_by == "transcript":
         frame = frame.assign(group=frame["transcript_id"])
+    folds, fold_note = fold_count(plan.folds, frame["group"].nunique())
+    if fold_note is not None and notify is not None:
+        notify(fold_note)
     progress("loading the model")
     model = encoder()
     progress(f"embedding {len(frame):,} units")
     data = prepare(frame, source.codebook, model)
     options = EvalOptions(
-        n_folds=plan.folds,
+        n_folds=folds,
         seed=plan.seed,
         max_train_units=plan.max_train_units,
         learning_method=plan.learning_method,
         grouping="video (AnnoMI video_url)" if _grouped_by_video(frame) else plan.group_by,
         subsample_note=note,
-        notes=_notes(plan.max_train_units, plan.trained_layers),
+        notes=(*_notes(plan.max_train_units, plan.trained_layers), *filter(None, [fold_note])),
         train_config=train_config,
     )
     return evaluate(source, data, chosen, options, progress=progress)
+
+
+def fold_count(folds: int | None, groups: int) -> tuple[int | None, str | None]:
+    """The folds the data allows, and a note when that is fewer than asked (None: leave one
+    group out, which any 2 groups allow). Each fold holds out whole groups, so there can be
+    no more folds than groups; small data gets as many folds as it has groups."""
+    if groups < 2:
+        raise InputError(
+            f"an evaluation holds out whole transcripts (groups), so it needs coded units from "
+            f"at least 2 of them; the data has {groups}; code more transcripts"
+        )
+    if folds is None or folds <= groups:
+        return folds, None
+    return groups, (
+        f"{folds} folds asked but the data has {groups} transcripts (groups); evaluating "
+        f"with {groups} folds, one group held out in each"
+    )
 
 
 def subsample_transcripts(

@@ -11,6 +11,7 @@ import typer
 from codebook.errors import InputError
 from codebook.loader import SHIPPED_CODEBOOKS
 from models.methods import COLD_START_METHOD, DEFAULT_EVIDENCE, DEFAULT_METHOD, DEFAULT_TOP
+from service.cli.paths import input_file, output_file
 from service.cli.suggest import MethodChoice, speaker_names
 from service.cli.support import BackendOption, backend_choice, exits_cleanly
 
@@ -61,7 +62,9 @@ def code(
     ] = OutputChoice.parquet,
     refi: Annotated[
         Path | None,
-        typer.Option(help="Also write a REFI-QDA .qdpx with the machine as a coder."),
+        typer.Option(
+            help="Also write a REFI-QDA .qdpx with the machine as a coder (replaced if it exists)."
+        ),
     ] = None,
     top: Annotated[
         int, typer.Option(min=1, max=50, help="Codes ranked per sentence.")
@@ -114,6 +117,10 @@ def code(
         raise InputError("--address names a Ray cluster: add --engine ray")
     if refi is not None and refi.suffix.lower() != ".qdpx":
         raise InputError(f"--refi {refi} should end in .qdpx (a REFI-QDA project)")
+    if refi is not None:  # made from --out each run, so an earlier one is replaced
+        output_file(refi, "--refi", force=True)
+    if exemplars is not None:
+        input_file(exemplars, "--exemplars", "a coded-units CSV (transcript_id, text, codes)")
     request = BatchRequest(
         sources=find_inputs(inputs),
         out=out,

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from eval.method_names import ALL_METHODS, DEFAULT_METHODS
+from service.cli.paths import coded_data, input_folder, output_folder
 from service.cli.progress import QUIET_HELP, step_progress
 from service.cli.support import BackendOption, backend_choice, exits_cleanly
 
@@ -28,7 +29,13 @@ def evaluate(
             "dataset: annomi:therapist, annomi:client, swda.",
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", help="Folder for report.json and report.html.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder for report.json and report.html (created; reports there are replaced).",
+        ),
+    ],
     codebook: Annotated[
         str | None,
         typer.Option(
@@ -44,7 +51,12 @@ def evaluate(
             f"{', '.join(DEFAULT_METHODS)}.",
         ),
     ] = None,
-    folds: Annotated[int, typer.Option(min=2, help="Grouped folds.")] = 5,
+    folds: Annotated[
+        int,
+        typer.Option(
+            min=2, help="Grouped folds; fewer when the data has fewer transcripts (groups)."
+        ),
+    ] = 5,
     leave_one_out: Annotated[
         bool, typer.Option("--leave-one-out", help="Leave one transcript (group) out instead.")
     ] = False,
@@ -99,6 +111,11 @@ def evaluate(
     from service.app.evaluating import EvaluationPlan, evaluate_coded
     from service.app.runtime import build_encoder
 
+    # Checked now: a bad --out found after the evaluation would throw its minutes away.
+    coded_data(data)
+    output_folder(out, "--out")
+    if shared_dir is not None:
+        input_folder(shared_dir, "--shared-dir", "the shared/ folder with the public datasets")
     plan = EvaluationPlan(
         data=data,
         codebook=codebook,
@@ -115,9 +132,13 @@ def evaluate(
     )
     chosen = backend_choice(backend)
     with step_progress(quiet) as step:
-        report = evaluate_coded(plan, lambda: build_encoder(backend=chosen), step)
+        report = evaluate_coded(plan, lambda: build_encoder(backend=chosen), step, notify=_note)
     json_path, html_path = write_report(report, out)
     typer.echo(f"wrote {json_path} and {html_path}")
     for result in report.methods:
         kappa = "n/a" if result.kappa is None else f"{result.kappa:.3f}"
         typer.echo(f"  {result.method:<10} kappa {kappa}")
+
+
+def _note(line: str) -> None:
+    typer.echo(f"note: {line}", err=True)

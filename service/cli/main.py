@@ -28,11 +28,12 @@ from service.cli.projects import projects_app
 from service.cli.refi import export, import_file
 from service.cli.serve import serve
 from service.cli.suggest import suggest
-from service.cli.support import exits_cleanly
+from service.cli.support import OneLineErrors, exits_cleanly
 from service.cli.train import train
 
 app = typer.Typer(
     name="intercoder",
+    cls=OneLineErrors,
     help=(
         "Code qualitative interview transcripts alongside human coders: suggestions from the "
         "sentences your team already coded, with the evidence behind them."

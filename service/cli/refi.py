@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from codebook.errors import InputError
+from service.cli.paths import output_file
 from service.cli.progress import QUIET_HELP, step_progress
 from service.cli.support import exits_cleanly
 from service.refi.formats import Include, RefiFormat, refi_format
@@ -23,12 +24,14 @@ from service.refi.formats import Include, RefiFormat, refi_format
 if TYPE_CHECKING:
     from codebook.model import Codebook
     from codebook.refi import RefiProject
+    from service.refi.exporting import RefiExport
     from service.refi.importing import RefiSummary
 
 MIN_SHARE_HELP = (
     "A sentence takes a coder's code when that coder's selections cover at least this share of it."
 )
 UTF16_HELP = "Offsets count UTF-16 units, as NVivo for Windows writes them."
+FORCE_HELP = "Overwrite output files that exist (refused without it, so no work is lost)."
 
 
 @exits_cleanly
@@ -58,6 +61,7 @@ def import_file(
     name: Annotated[
         str | None, typer.Option(help="With --project: its name (default: the file's).")
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
     """Read a REFI-QDA file: summarise it, or write its codebook, codings, or a project."""
     from codebook.coded_csv import write_coded_csv
@@ -67,8 +71,13 @@ def import_file(
 
     if project is not None:
         _check_project_id(project)
+    for path, option in ((codebook_out, "--codebook-out"), (coded_out, "--coded-out")):
+        if path is not None:
+            output_file(path, option, force=force)
     options = ImportOptions(min_share=min_share, utf16_offsets=utf16_offsets)
     refi = read_refi_path(file, options)
+    for warning in refi.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     if coded_out is not None and not refi.sources:
         raise InputError(
             f"{file.name} has no text sources (a .qdc holds a codebook only); --coded-out needs "
@@ -84,9 +93,11 @@ def import_file(
             f"(codebook version {imported.project.codebook_version})"
         )
     if codebook_out is not None:
+        codebook_out.parent.mkdir(parents=True, exist_ok=True)
         codebook_out.write_text(codebook_to_yaml(refi.codebook), encoding="utf-8")
         typer.echo(f"wrote the codebook to {codebook_out}")
     if coded_out is not None:
+        coded_out.parent.mkdir(parents=True, exist_ok=True)
         write_coded_csv(refi.coded, coded_out)
         typer.echo(f"wrote {len(refi.coded)} coded sentence rows to {coded_out}")
     _print_summary(summarise(refi))
@@ -94,7 +105,12 @@ def import_file(
 
 @exits_cleanly
 def export(
-    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="The file to write; missing folders on its path are created."
+        ),
+    ],
     output_format: Annotated[
         RefiFormat | None,
         typer.Option(
@@ -136,8 +152,10 @@ def export(
     ] = None,
     utf16_offsets: Annotated[bool, typer.Option("--utf16-offsets", help=UTF16_HELP)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)] = False,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
     """Write a REFI-QDA .qdpx project or .qdc codebook, from the store or from files."""
+    output_file(output, "--output", force=force)
     chosen = refi_format(output.name, output_format.value if output_format else None)
     wanted = Include.suggested if with_suggestions else include
     if (project is None) == (codebook is None):
@@ -145,23 +163,46 @@ def export(
             "export needs either --project (a project of the local store) or --codebook "
             "(with --coded and transcripts for a .qdpx), not both or neither"
         )
+    exported: RefiExport | None = None
     if project is not None:
         if coded is not None or transcripts:
             raise InputError("--coded and transcript files go with --codebook, not --project")
-        content = _from_store(project, chosen, wanted, utf16_offsets, quiet)
+        exported = _from_store(project, chosen, wanted, utf16_offsets, quiet)
+        content = exported.content
     else:
         assert codebook is not None
         if wanted is not Include.human:
             raise InputError("--include and --with-suggestions need --project")
         content = _from_files(codebook, chosen, coded, transcripts or [], utf16_offsets)
+    output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(content)
     typer.echo(f"wrote {output} ({len(content)} bytes)")
+    if exported is not None and wanted is not Include.human and chosen is RefiFormat.qdpx:
+        typer.echo(f"  {_machine_added(exported, wanted)}")
+
+
+def _machine_added(exported: RefiExport, include: Include) -> str:
+    """What the machine user brought to the file, or why it brought nothing."""
+    if exported.machine_sentences:
+        return (
+            f"added {exported.machine_codes} machine codings for {exported.machine_sentences} "
+            f"of {exported.sentences} sentences"
+        )
+    if not exported.transcripts:
+        why = "the project has no transcripts; import or add some first"
+    elif include is Include.accepted:
+        why = "no coder has accepted a suggestion yet"
+    elif not exported.uncoded:
+        why = "every sentence is already coded by a person"
+    else:
+        why = f"the machine suggested no code for any of the {exported.uncoded} uncoded sentences"
+    return f"added no machine codings: {why}"
 
 
 def _from_store(
     project: str, chosen: RefiFormat, include: Include, utf16: bool, quiet: bool
-) -> bytes:
-    from service.refi.exporting import export_project
+) -> RefiExport:
+    from service.refi.exporting import export_refi
     from service.settings import get_settings
     from service.store.database import Store
 
@@ -181,12 +222,12 @@ def _from_store(
             step("loading the model and the projects' indexes")
             with local_workspace() as state:
                 step(f"suggesting codes for the sentences of {project!r} no coder coded")
-                return export_project(
+                return export_refi(
                     state.store, project, chosen, include, utf16_offsets=utf16, service=state
                 )
     store = Store(get_settings().database_path)
     try:
-        return export_project(store, project, chosen, include, utf16_offsets=utf16)
+        return export_refi(store, project, chosen, include, utf16_offsets=utf16)
     finally:
         store.close()
 

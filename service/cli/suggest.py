@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import enum
 import json
+import shutil
 import sys
+import textwrap
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +23,7 @@ from models.methods import (
     METHOD_NAMES,
 )
 from models.suggestions import UnitSuggestion
+from service.cli.paths import input_file, input_folder
 from service.cli.progress import QUIET_HELP, step_progress
 from service.cli.support import BackendOption, backend_choice, exits_cleanly
 
@@ -111,6 +114,7 @@ def suggest(
     from service.app.runtime import build_encoder
     from service.app.suggesting import suggest_offline
 
+    _check_paths(transcript, exemplars, model)
     book = load_codebook(codebook)
     sentences = split_sentences(read_transcript(transcript))
     coded = read_coded_csv(exemplars, book) if exemplars is not None else None
@@ -153,6 +157,14 @@ def suggest(
     _print(sentences, suggestions, output_format)
 
 
+def _check_paths(transcript: Path, exemplars: Path | None, model: Path | None) -> None:
+    input_file(transcript, "TRANSCRIPT", "a transcript (.txt, .vtt, .srt, .docx or .csv)")
+    if exemplars is not None:
+        input_file(exemplars, "--exemplars", "a coded-units CSV (transcript_id, text, codes)")
+    if model is not None:
+        input_folder(model, "--model", "a model folder from `intercoder train`")
+
+
 def _print(
     sentences: list[Sentence], suggestions: list[UnitSuggestion], output_format: SuggestFormat
 ) -> None:
@@ -177,13 +189,36 @@ def _print(
                  _evidence(unit)]
             )  # fmt: skip
     else:
-        for sentence, unit in pairs:
-            typer.echo(f"{sentence.index:>4} {sentence.speaker or '-'}: {sentence.text}")
-            typer.echo(f"     -> {_decision(unit)}   [{_scores(unit)}]")
-            for code in unit.codes:
-                if code.suggested and code.supporting:
-                    best = code.supporting[0]
-                    typer.echo(f"        {code.code} because ({best.similarity:.2f}) {best.text}")
+        _print_table(pairs)
+
+
+def _print_table(pairs: list[tuple[Sentence, UnitSuggestion]]) -> None:
+    """Each sentence, its decision and the evidence, wrapped to the terminal's width with the
+    continuation lines indented, so a narrow terminal keeps the columns apart."""
+    width = max(40, shutil.get_terminal_size((100, 24)).columns)
+    for sentence, unit in pairs:
+        _echo_wrapped(f"{sentence.index:>4} {sentence.speaker or '-'}: {sentence.text}", 5, width)
+        scores = _scores(unit).replace(";", " ")  # spaces let the list wrap between codes
+        _echo_wrapped(f"     -> {_decision(unit)}   [{scores}]", 8, width)
+        for code in unit.codes:
+            if code.suggested and code.supporting:
+                best = code.supporting[0]
+                line = f"        {code.code} because ({best.similarity:.2f}) {best.text}"
+                _echo_wrapped(line, 10, width)
+
+
+def _echo_wrapped(line: str, indent: int, width: int) -> None:
+    start = len(line) - len(line.lstrip(" "))
+    typer.echo(
+        textwrap.fill(
+            line.lstrip(" "),
+            width=width,
+            initial_indent=" " * start,
+            subsequent_indent=" " * indent,
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
+    )
 
 
 def speaker_names(given: list[str] | None) -> tuple[str, ...] | None:

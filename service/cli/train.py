@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from service.cli.paths import coded_data, input_folder, output_folder
 from service.cli.support import exits_cleanly
 
 
@@ -65,6 +66,12 @@ def train(
     from service.app.training import TrainingPlan, train_model
     from service.settings import get_settings
 
+    if data is not None:
+        coded_data(data)
+    if out is not None:
+        output_folder(out, "--out")
+    if shared_dir is not None:
+        input_folder(shared_dir, "--shared-dir", "the shared/ folder with the public datasets")
     plan = TrainingPlan(
         data=data,
         project=project,

@@ -61,6 +61,21 @@ class StoredProject:
     exemplars: tuple[ExemplarRow, ...]
 
 
+@dataclass(frozen=True)
+class RefiExport:
+    """An export's bytes, and what went into it: enough to tell the user what was added."""
+
+    content: bytes
+    transcripts: int = 0
+    sentences: int = 0
+    uncoded: int = 0
+    """Sentences no coder has coded."""
+    machine_sentences: int = 0
+    """Sentences the machine user codes in the file (accepted or suggested)."""
+    machine_codes: int = 0
+    """Codes the machine user gives, over all its sentences."""
+
+
 def export_project(
     store: Store,
     project_id: str,
@@ -74,20 +89,45 @@ def export_project(
 
     Only ``include=suggested`` needs the ``service`` (its engine makes the suggestions).
     """
+    return export_refi(
+        store, project_id, format, include, utf16_offsets=utf16_offsets, service=service
+    ).content
+
+
+def export_refi(
+    store: Store,
+    project_id: str,
+    format: RefiFormat,
+    include: Include = Include.human,
+    *,
+    utf16_offsets: bool = False,
+    service: Workspace | None = None,
+) -> RefiExport:
+    """:func:`export_project` with the counts of what the file holds."""
     if format is RefiFormat.qdc:
         with store.read() as connection:
-            return write_qdc(current_codebook(connection, project_id))
+            return RefiExport(write_qdc(current_codebook(connection, project_id)))
     stored = read_stored(store, project_id)
     codings = _human_codings(stored)
     project = refi_project(stored, codings)
+    coded_units = {(transcript_id, index) for transcript_id, index, _ in codings}
     machine = None
     if include is Include.accepted:
         machine = _accepted(stored, service.encoder.model_id if service else UNKNOWN_MODEL)
     elif include is Include.suggested:
         assert service is not None, "suggestions need the service's engine"
-        coded_units = {(transcript_id, index) for transcript_id, index, _ in codings}
         machine = _suggested(service, project_id, stored, coded_units)
-    return write_qdpx(project, machine=machine, utf16_offsets=utf16_offsets)
+    content = write_qdpx(project, machine=machine, utf16_offsets=utf16_offsets)
+    sentences = sum(len(split) for split in stored.sentences.values())
+    given = [len(codes) for codes in machine.coded["codes"]] if machine is not None else []
+    return RefiExport(
+        content,
+        transcripts=len(stored.transcripts),
+        sentences=sentences,
+        uncoded=sentences - len(coded_units),
+        machine_sentences=sum(1 for count in given if count),
+        machine_codes=sum(given),
+    )
 
 
 def read_stored(store: Store, project_id: str) -> StoredProject:
