@@ -21,6 +21,7 @@ from models.methods import (
     METHOD_NAMES,
 )
 from models.suggestions import UnitSuggestion
+from service.cli.data_notes import echo_data_warnings
 from service.cli.support import exits_cleanly
 
 MethodChoice = enum.StrEnum("MethodChoice", {name: name for name in METHOD_NAMES})  # type: ignore[misc]
@@ -142,8 +143,9 @@ def suggest(
         skip_speakers=options.skip_speakers,
     )
     encoder = build_encoder(model_path=model)
-    suggestions = suggest_offline(encoder, book, sentences, coded, method=chosen, options=options)
-    _print(sentences, suggestions, output_format)
+    batch = suggest_offline(encoder, book, sentences, coded, method=chosen, options=options)
+    _print(sentences, batch.units, output_format)
+    echo_data_warnings(batch.warnings)  # last, where a reader of the table will see it
 
 
 def _print(
