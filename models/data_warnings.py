@@ -108,7 +108,7 @@ def _thin_warning(covered: Sequence[CodeCoverage]) -> DataWarning | None:
     hidden = len(started) - min(len(started), SHOWN_CODES)
     parts = [named] if named else []
     if hidden:
-        parts.append(f"{hidden} more")
+        parts.append(f"{hidden} others")
     if len(thin) > len(started):
         parts.append(f"{len(thin) - len(started)} with none")
     needed = sum(c.more_needed for c in thin)
