@@ -17,6 +17,7 @@ Decided here, once, for every interface (the command line, the HTTP API, batch s
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,11 @@ class DataWarning:
     kind: WarningKind
     message: str
     codes: tuple[CodeCoverage, ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        """Plain JSON types (lists, not tuples), as a summary file or a response holds it."""
+        codes = [dataclasses.asdict(code) for code in self.codes]
+        return {"kind": self.kind, "message": self.message, "codes": codes}
 
 
 def coverage(codes: Iterable[frozenset[str]], codebook: Codebook) -> tuple[CodeCoverage, ...]:

@@ -7,7 +7,6 @@ nearest human-coded exemplars that carry it, and those that do not).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -193,11 +192,7 @@ class DataWarningOut(BaseModel):
 
     @classmethod
     def of(cls, warning: DataWarning) -> DataWarningOut:
-        return cls(
-            kind=warning.kind,
-            message=warning.message,
-            codes=[CodeCoverageOut(**dataclasses.asdict(code)) for code in warning.codes],
-        )
+        return cls.model_validate(warning.as_json())
 
 
 class SuggestionsOut(BaseModel):

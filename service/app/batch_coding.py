@@ -9,7 +9,6 @@ transcript that cannot be read is reported and skipped, or stops the run with ``
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,7 +52,7 @@ class BatchSummary:
             "trust": self.trust,
             "model_id": self.model_id,
             "method": self.method,
-            "warnings": [dataclasses.asdict(warning) for warning in self.warnings],
+            "warnings": [warning.as_json() for warning in self.warnings],
             "unreadable": [{"source": u.source, "reason": u.reason} for u in self.unreadable],
             "sentences_this_run": self.sentences_this_run,
             "seconds_this_run": round(self.seconds_this_run, 3),
