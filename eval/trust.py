@@ -16,9 +16,10 @@ from __future__ import annotations
 from typing import Literal
 
 from eval.report_model import CodeRow, MethodResult, Report
+from models.data_warnings import MIN_CODED_PER_CODE
 
 Verdict = Literal["trust", "review", "code by hand", "too few examples"]
-MIN_HUMAN_UNITS = 10
+MIN_HUMAN_UNITS = MIN_CODED_PER_CODE  # the floor suggestions warn under, too
 TRUST_LOW_KAPPA = 0.61
 REVIEW_KAPPA = 0.41
 

@@ -32,6 +32,7 @@ from codebook.speakers import select_sentences
 from models.calibration import NEVER
 from models.cold_start import DEFAULT_BACKGROUND_K, ColdStartSuggester
 from models.context import UnitContext, encode_units
+from models.data_warnings import CodeCoverage, DataWarning, batch_warnings, coverage
 from models.encoder import Embeddings, Encoder
 from models.errors import NotFittedError
 from models.exemplars import (
@@ -60,6 +61,18 @@ class CoderState:
     calibrated_count: int
     codebook_version: str
     model_id: str
+    coverage: tuple[CodeCoverage, ...]
+    """Each codable code's count of exemplars carrying it (``models.data_warnings``)."""
+
+    @property
+    def thin_codes(self) -> tuple[CodeCoverage, ...]:
+        """Codes with too few coded sentences for their suggestions to mean much."""
+        return tuple(code for code in self.coverage if code.more_needed > 0)
+
+    def warnings(self, suggestions: Sequence[UnitSuggestion] = ()) -> tuple[DataWarning, ...]:
+        """What a user should know about the data behind these suggestions: the cold start,
+        thin codes, a code suggested on most of them (``models.data_warnings``)."""
+        return batch_warnings(self.cold_start, self.exemplar_count, self.coverage, suggestions)
 
 
 class ProjectCoder:
@@ -120,6 +133,7 @@ class ProjectCoder:
         self.head_ = head
         self.codebook_ = codebook
         self.calibrated_ids_ = _sorted_ids(exemplars)
+        self.coverage_ = coverage(() if exemplars is None else exemplars.codes, codebook)
         return self
 
     def fit_frame(self, coded: pd.DataFrame, codebook: Codebook) -> Self:
@@ -158,6 +172,7 @@ class ProjectCoder:
             self._with_fallback(exemplars, codebook), index=self._shared(index)
         )
         self.exemplar_count_ = count
+        self.coverage_ = coverage(exemplars.codes, codebook)
         return self
 
     # -- suggesting ---------------------------------------------------------------------------
@@ -220,6 +235,7 @@ class ProjectCoder:
             calibrated_count=len(self.calibrated_ids_),
             codebook_version=self.codebook_.version,
             model_id=self.encoder.model_id,
+            coverage=self.coverage_,
         )
 
     # -- internals ----------------------------------------------------------------------------

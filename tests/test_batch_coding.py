@@ -76,7 +76,7 @@ def test_same_answers_as_suggest_for_each_transcript(tmp_path: Path) -> None:
         expected = suggest_offline(
             HashingEncoder(), recipe.codebook, sentences, read_coded_csv(
                 tmp_path / "coded.csv", recipe.codebook), method="linear",
-        )  # fmt: skip
+        ).units  # fmt: skip
         got = rows[rows["transcript_id"] == source.name].sort_values("sentence")
         assert got["text"].tolist() == [sentence.text for sentence in sentences]
         assert [list(codes) for codes in got["codes"]] == [u.suggested for u in expected]

@@ -126,7 +126,7 @@ def test_suggest_with_exemplars_and_cold_start(tmp_path: Path) -> None:
          "--format", "json"],
     )  # fmt: skip
     assert by_default.exit_code == 0, by_default.output
-    assert {row["suggestion"]["method"] for row in json.loads(by_default.output)} == {
+    assert {row["suggestion"]["method"] for row in json.loads(by_default.stdout)} == {
         DEFAULT_METHOD
     }
     result = runner.invoke(
@@ -135,7 +135,7 @@ def test_suggest_with_exemplars_and_cold_start(tmp_path: Path) -> None:
          "--format", "json", "--method", "knn"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)
+    rows = json.loads(result.stdout)
     assert len(rows) == 4
     retrain = rows[2]["suggestion"]
     assert retrain["method"] == "knn"

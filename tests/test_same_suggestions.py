@@ -87,7 +87,7 @@ def _in_process(files: dict[str, Path], method: str) -> Normalised:
     sentences = split_sentences(read_transcript(files["transcript"]))
     coded = read_coded_csv(files["coded"], book)
     return _normalised_units(
-        suggest_offline(HashingEncoder(), book, sentences, coded, method=method)
+        suggest_offline(HashingEncoder(), book, sentences, coded, method=method).units
     )
 
 
@@ -188,7 +188,7 @@ def test_the_cold_start_is_the_same_through_cli_http_and_in_process(
 ) -> None:
     book = load_codebook(str(files["codebook"]))
     sentences = split_sentences(read_transcript(files["transcript"]))
-    expected = _normalised_units(suggest_offline(HashingEncoder(), book, sentences, None))
+    expected = _normalised_units(suggest_offline(HashingEncoder(), book, sentences, None).units)
     arguments = ["suggest", str(files["transcript"]), "--codebook", str(files["codebook"])]
     result = CliRunner().invoke(app, [*arguments, "--format", "json"])
     assert result.exit_code == 0, result.output

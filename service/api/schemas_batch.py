@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models import methods
 from models.methods import Method
+from service.api.schemas_suggest import DataWarningOut
 from service.app.batch_jobs import BatchSpec
 from service.store.batches import BatchRow, BatchState
 from service.store.ids import TRANSCRIPT_ID_PATTERN
@@ -64,6 +65,10 @@ class BatchSummaryOut(BaseModel):
     )
     model_id: str
     method: str
+    warnings: list[DataWarningOut] = Field(
+        default_factory=list,
+        description="too little coded data for the codes to mean much (as in suggestions)",
+    )
 
 
 class BatchOut(BaseModel):

@@ -12,6 +12,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models import methods
+from models.data_warnings import MIN_CODED_PER_CODE, DataWarning, WarningKind
 from models.methods import Method
 
 EvaluationMethod = Literal["knn", "prototype", "linear", "blend", "tfidf-5nn", "majority"]
@@ -168,6 +169,32 @@ class UnitSuggestions(BaseModel):
     suggestions: list[CodeSuggestion] = Field(description="highest-scoring codes, best first")
 
 
+class CodeCoverageOut(BaseModel):
+    code: str
+    coded: int = Field(description="coded sentences (exemplars) carrying the code")
+    more_needed: int = Field(
+        description=f"how many more it needs to reach {MIN_CODED_PER_CODE}, below which its "
+        "suggestions mean little"
+    )
+
+
+class DataWarningOut(BaseModel):
+    """Something to know about the data behind the suggestions."""
+
+    kind: WarningKind = Field(
+        description="cold_start: no coded sentences, suggested from the codebook alone; "
+        f"thin_codes: codes with fewer than {MIN_CODED_PER_CODE} coded sentences; "
+        "dominant_code: one code suggested on most of these units, far more often than the "
+        "team used it"
+    )
+    message: str = Field(description="one line for people, with the counts")
+    codes: list[CodeCoverageOut] = Field(description="the codes concerned")
+
+    @classmethod
+    def of(cls, warning: DataWarning) -> DataWarningOut:
+        return cls.model_validate(warning.as_json())
+
+
 class SuggestionsOut(BaseModel):
     project_id: str
     method: str = Field(description="the method that answered (prototype in the cold start)")
@@ -175,6 +202,9 @@ class SuggestionsOut(BaseModel):
     codebook_version: str
     cold_start: bool = Field(description="no exemplars yet: suggested from the codebook alone")
     exemplar_count: int = Field(description="exemplars the suggester was fitted on")
+    warnings: list[DataWarningOut] = Field(
+        description="too little coded data for the suggestions to mean much, and why"
+    )
     units: list[UnitSuggestions]
 
 

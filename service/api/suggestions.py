@@ -14,6 +14,7 @@ from service.api.deps import ProjectId, State
 from service.api.problems import problem_responses
 from service.api.schemas_suggest import (
     CodeSuggestion,
+    DataWarningOut,
     EvidenceOut,
     SentencesSuggestRequest,
     SuggestionsOut,
@@ -136,6 +137,7 @@ def suggest_units(
         codebook_version=batch.codebook_version,
         cold_start=batch.cold_start,
         exemplar_count=batch.exemplar_count,
+        warnings=[DataWarningOut.of(warning) for warning in batch.warnings],
         units=[
             _unit_out(unit, result, batch.agent)
             for unit, result in zip(units, batch.units, strict=True)

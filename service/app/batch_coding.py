@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.project_coder import ProjectCoder
+from models.data_warnings import DataWarning, data_warnings
+from models.project_coder import CoderState, ProjectCoder
 from service.app.batch_inputs import FileWork, InputSource, Work
 from service.app.batch_output import DoneTotals, OutputFolder, OutputFormat
 from service.app.batch_pipeline import BatchPass, ProgressCallback, Unreadable
@@ -36,6 +37,8 @@ class BatchSummary:
     """Each code's verdict from the project's last evaluation; None when never evaluated."""
     model_id: str
     method: str
+    warnings: tuple[DataWarning, ...]
+    """The coder's data warnings over the whole folder (:func:`summary_warnings`)."""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -49,6 +52,7 @@ class BatchSummary:
             "trust": self.trust,
             "model_id": self.model_id,
             "method": self.method,
+            "warnings": [warning.as_json() for warning in self.warnings],
             "unreadable": [{"source": u.source, "reason": u.reason} for u in self.unreadable],
             "sentences_this_run": self.sentences_this_run,
             "seconds_this_run": round(self.seconds_this_run, 3),
@@ -107,18 +111,29 @@ def run_batch(
         )
         run.run(work.items(done))
         output = folder.finish()
+        totals = folder.totals()
         summary = BatchSummary(
             output=output,
-            totals=folder.totals(),
+            totals=totals,
             sentences_this_run=run.sentences,
             seconds_this_run=time.perf_counter() - started,
             unreadable=tuple(run.unreadable),
             trust=recipe.evaluated,
             model_id=coder.state.model_id,
             method=coder.state.method,
+            warnings=summary_warnings(coder.state, totals),
         )
         folder.write_summary(summary.as_json())
     return summary
+
+
+def summary_warnings(state: CoderState, totals: DoneTotals) -> tuple[DataWarning, ...]:
+    """The cold start, thin codes, and a code decided on most of the folder's coded sentences
+    far more often than the exemplars carry it (``models.data_warnings``)."""
+    coded = totals.sentences - totals.skipped
+    return data_warnings(
+        state.cold_start, state.exemplar_count, state.coverage, totals.code_counts, coded
+    )
 
 
 def described(recipe: CoderRecipe, coder: ProjectCoder) -> dict[str, object]:

@@ -46,6 +46,7 @@ from service.app.batch_coding import (
     BatchRequest,
     BatchSummary,
     described,
+    summary_warnings,
 )
 from service.app.batch_inputs import READ_ERRORS, InputSource, parquet_row_groups, table_work
 from service.app.batch_output import DoneTotals, OutputFolder
@@ -102,6 +103,7 @@ def run_batch_ray(
             trust=recipe.evaluated,
             model_id=state.model_id,
             method=state.method,
+            warnings=summary_warnings(state, totals),
         )
         folder.write_summary(summary.as_json())
     return summary

@@ -2,7 +2,9 @@
 
 The HTTP routes, the REFI-QDA export and the review page call :func:`suggest_for_units`; the
 project's coder comes from the engine, up to date with every committed change. The command
-line calls :func:`suggest_offline`, which fits the same coder on a coded-units table.
+line calls :func:`suggest_offline`, which fits the same coder on a coded-units table. Both
+answer with the coder's data warnings (``models.data_warnings``): the cold start, codes with
+too few coded sentences, a code suggested on most of the units.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from codebook.model import Codebook
 from codebook.speakers import check_speaker_choice
 from codebook.transcripts import Sentence
 from models.context import UnitContext, preceding_texts, units_of
+from models.data_warnings import DataWarning
 from models.encoder import Encoder
 from models.methods import DEFAULT_K, DEFAULT_METHOD, SuggestOptions
-from models.project_coder import ProjectCoder
+from models.project_coder import CoderState, ProjectCoder
 from models.suggestions import UnitSuggestion
 from service.app.workspace import Workspace
 
@@ -33,6 +36,7 @@ class SuggestionBatch:
     cold_start: bool
     exemplar_count: int
     units: list[UnitSuggestion]
+    warnings: tuple[DataWarning, ...]
 
 
 def suggest_for_units(
@@ -60,14 +64,7 @@ def suggest_for_units(
     results = coder.suggest(units, options, embed=workspace.embed_units)
     coded = sum(not result.skipped for result in results)
     workspace.metrics.suggestions.labels(method=state.method).inc(coded)
-    return SuggestionBatch(
-        method=state.method,
-        agent=state.model_id,
-        codebook_version=state.codebook_version,
-        cold_start=state.cold_start,
-        exemplar_count=state.exemplar_count,
-        units=results,
-    )
+    return _batch(state, results)
 
 
 def suggest_offline(
@@ -79,7 +76,7 @@ def suggest_offline(
     method: str = DEFAULT_METHOD,
     options: SuggestOptions | None = None,
     progress: Callable[[str], None] = lambda _: None,
-) -> list[UnitSuggestion]:
+) -> SuggestionBatch:
     """Suggestions for a transcript's sentences from a coded-units table (or, without one,
     the codebook's cold start), with no store: ``intercoder suggest``. ``progress`` is told
     each step as it starts (embedding and fitting take seconds each on a large table)."""
@@ -93,4 +90,17 @@ def suggest_offline(
     texts = [sentence.text for sentence in sentences]
     speakers = [sentence.speaker for sentence in sentences]
     progress(f"embedding and scoring {len(texts):,} sentences")
-    return coder.suggest(units_of(texts, speakers, preceding_texts(texts)), options)
+    results = coder.suggest(units_of(texts, speakers, preceding_texts(texts)), options)
+    return _batch(coder.state, results)
+
+
+def _batch(state: CoderState, results: list[UnitSuggestion]) -> SuggestionBatch:
+    return SuggestionBatch(
+        method=state.method,
+        agent=state.model_id,
+        codebook_version=state.codebook_version,
+        cold_start=state.cold_start,
+        exemplar_count=state.exemplar_count,
+        units=results,
+        warnings=state.warnings(results),
+    )

@@ -11,6 +11,7 @@ import typer
 from codebook.errors import InputError
 from codebook.loader import SHIPPED_CODEBOOKS
 from models.methods import COLD_START_METHOD, DEFAULT_EVIDENCE, DEFAULT_METHOD, DEFAULT_TOP
+from service.cli.data_notes import echo_data_warnings
 from service.cli.paths import input_file, output_file
 from service.cli.suggest import MethodChoice, speaker_names
 from service.cli.support import BackendOption, backend_choice, exits_cleanly
@@ -269,3 +270,4 @@ def _print_summary(summary: BatchSummary) -> None:
         typer.echo(f"  {code_id:<24} {count:>10,}  {verdict}")
     for unreadable in summary.unreadable:
         typer.echo(f"skipped {unreadable.source}: {unreadable.reason}", err=True)
+    echo_data_warnings(summary.warnings)

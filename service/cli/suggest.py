@@ -23,6 +23,7 @@ from models.methods import (
     METHOD_NAMES,
 )
 from models.suggestions import UnitSuggestion
+from service.cli.data_notes import echo_data_warnings
 from service.cli.paths import input_file, input_folder
 from service.cli.progress import QUIET_HELP, step_progress
 from service.cli.support import BackendOption, backend_choice, exits_cleanly
@@ -151,10 +152,11 @@ def suggest(
     with step_progress(quiet) as step:
         step("loading the model")
         encoder = build_encoder(model_path=model, backend=backend_choice(backend))
-        suggestions = suggest_offline(
+        batch = suggest_offline(
             encoder, book, sentences, coded, method=chosen, options=options, progress=step
         )
-    _print(sentences, suggestions, output_format)
+    _print(sentences, batch.units, output_format)
+    echo_data_warnings(batch.warnings)  # last, where a reader of the table will see it
 
 
 def _check_paths(transcript: Path, exemplars: Path | None, model: Path | None) -> None:
