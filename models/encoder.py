@@ -32,7 +32,6 @@ EncoderBackend = Literal["torch", "onnx", "onnx-int8"]
 """torch: sentence-transformers (the reference); onnx: the same model exported to ONNX and run
 on ONNX Runtime; onnx-int8: that export with int8 weights (models.encoder_onnx)."""
 ENCODER_BACKENDS: tuple[EncoderBackend, ...] = get_args(EncoderBackend)
-DEFAULT_BACKEND: EncoderBackend = "torch"
 
 
 @runtime_checkable
@@ -242,7 +241,7 @@ def load_sentence_transformer(folder: Path, device: str):  # type: ignore[no-unt
 def load_encoder(
     model_path: Path | str | None = None,
     *,
-    backend: EncoderBackend = DEFAULT_BACKEND,
+    backend: EncoderBackend = "torch",  # the reference, and the one that needs no cache_dir
     expected_sha256: str | None = None,
     batch_size: int = 64,
     cache_dir: Path | None = None,

@@ -38,39 +38,48 @@ class Layout:
 def read_layout(folder: Path) -> Layout:
     """The folder's dimension and sequence limit, or why the ONNX backends cannot run it."""
     refuse = f"; use --backend torch (INTERCODER_ENCODER_BACKEND=torch) for {folder}"
+    modules = _read_json(folder / "modules.json", refuse)
     try:
-        modules = json.loads((folder / "modules.json").read_text())
         kinds = [(str(module["type"]), str(module["path"])) for module in modules]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ModelIntegrityError(
-            f"the ONNX backends need a sentence-transformers modules.json in {folder} ({error})"
-            + refuse
-        ) from None
+    except (KeyError, TypeError) as error:
+        problem = f"{folder}/modules.json is not a list of modules with a type and a path"
+        raise ModelIntegrityError(f"{problem} ({error})" + refuse) from None
     types = [kind for kind, _ in kinds]
     if types not in ([TRANSFORMER, POOLING], [TRANSFORMER, POOLING, NORMALIZE]) or kinds[0][1]:
         raise ModelIntegrityError(
             "the ONNX backends run a transformer at the folder's top followed by mean pooling "
             f"(and normalisation); {folder}/modules.json lists {kinds}" + refuse
         )
-    pooling = json.loads((folder / kinds[1][1] / "config.json").read_text())
+    pooling = _read_json(folder / kinds[1][1] / "config.json", refuse)
     modes = sorted(key for key, on in pooling.items() if key.startswith("pooling_mode") and on)
     if modes != ["pooling_mode_mean_tokens"]:
         raise ModelIntegrityError(
             f"the ONNX backends pool by the mean of the tokens; {folder} pools by {modes}" + refuse
         )
     return Layout(
-        dim=int(pooling["word_embedding_dimension"]), max_seq_length=_max_seq_length(folder)
+        dim=int(pooling["word_embedding_dimension"]),
+        max_seq_length=_max_seq_length(folder, refuse),
     )
 
 
-def _max_seq_length(folder: Path) -> int:
+def _max_seq_length(folder: Path, refuse: str) -> int:
     """sentence-transformers' limit: sentence_bert_config.json, else the position table."""
     config = folder / "sentence_bert_config.json"
     if config.is_file():
-        limit = json.loads(config.read_text()).get("max_seq_length")
+        limit = _read_json(config, refuse).get("max_seq_length")
         if limit is not None:
             return int(limit)
-    return int(json.loads((folder / "config.json").read_text())["max_position_embeddings"])
+    return int(_read_json(folder / "config.json", refuse)["max_position_embeddings"])
+
+
+def _read_json(path: Path, refuse: str) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise ModelIntegrityError(
+            f"the ONNX backends read {path}, a file of every saved sentence-transformers model, "
+            f"and could not ({error})" + refuse
+        ) from None
 
 
 def load_tokenizer(folder: Path, max_seq_length: int) -> Any:

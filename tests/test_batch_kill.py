@@ -113,4 +113,5 @@ def test_progress_shows_on_a_terminal_and_not_in_a_pipe(tmp_path: Path) -> None:
     assert "20/20" in text
     piped = _run(_command(folder, coded, tmp_path / "pipe")[:-1], env)  # without --quiet
     assert piped.returncode == 0, piped.stderr
-    assert piped.stderr == ""
+    # in a pipe only the data warnings reach stderr, no progress
+    assert [line for line in piped.stderr.splitlines() if not line.startswith("warning:")] == []

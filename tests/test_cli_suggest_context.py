@@ -14,7 +14,7 @@ import typer
 from typer.testing import CliRunner
 
 from models.context import UnitContext, contextual_text
-from models.encoder import Encoder
+from models.encoder import Encoder, EncoderBackend
 from models.testing import ContextHashingEncoder, HashingEncoder
 from service.cli.suggest import suggest
 from service.settings import Settings, get_settings
@@ -51,7 +51,12 @@ def _fake_model(monkeypatch: pytest.MonkeyPatch, encoder: HashingEncoder) -> lis
     """Make build_encoder hand out ``encoder``; returns the model paths it was asked for."""
     asked: list[Path | None] = []
 
-    def build(settings: Settings | None = None, *, model_path: Path | None = None) -> Encoder:
+    def build(
+        settings: Settings | None = None,
+        *,
+        model_path: Path | None = None,
+        backend: EncoderBackend | None = None,
+    ) -> Encoder:
         asked.append(model_path)
         return encoder
 

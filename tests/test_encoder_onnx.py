@@ -156,6 +156,16 @@ def test_corrupted_export_is_detected_and_replaced(
     assert OnnxEncoder(cache_dir=copy).exported  # exported from other weights: not trusted
 
 
+def test_another_local_folder_runs_and_keeps_its_name(
+    tmp_path: Path, reference: Embeddings
+) -> None:
+    folder = tmp_path / "my-model"
+    shutil.copytree(bundled_model_dir(), folder)
+    encoder = OnnxEncoder(folder, cache_dir=tmp_path / "cache")
+    assert encoder.model_id.startswith("my-model@53aa51172d14+onnx")
+    assert cosines(encoder.encode(sentences()), reference).min() >= 0.9999
+
+
 def test_other_pooling_is_refused_clearly(tmp_path: Path) -> None:
     folder = tmp_path / "cls-model"
     shutil.copytree(bundled_model_dir(), folder)
@@ -195,7 +205,11 @@ def test_setting_and_override_reach_the_encoder(
     monkeypatch.delenv("INTERCODER_ENCODER_BACKEND")
     by_default = build_encoder(Settings(data_dir=data_dir))
     assert isinstance(by_default, CachedEncoder)
-    assert isinstance(by_default.encoder, SentenceTransformerEncoder)
+    assert isinstance(by_default.encoder, OnnxEncoder)  # the default since issue 16
+    assert by_default.model_id.endswith("+onnx")
+    torch = build_encoder(Settings(data_dir=data_dir, encoder_backend="torch"))
+    assert isinstance(torch, CachedEncoder)
+    assert isinstance(torch.encoder, SentenceTransformerEncoder)
 
 
 def test_cli_backend_option_reaches_build_encoder(

@@ -279,7 +279,7 @@ def test_evaluate_reads_a_qdpx_and_compares_its_coders(
     assert set(source.multi_coded["coder"]) == {"ana", "ben"}
     assert not source.reference.duplicated(["transcript_id", "unit_id"]).any()
 
-    monkeypatch.setattr("service.app.runtime.build_encoder", lambda *_: HashingEncoder())
+    monkeypatch.setattr("service.app.runtime.build_encoder", lambda *_, **__: HashingEncoder())
     out = tmp_path / "report"
     result = runner.invoke(
         app,

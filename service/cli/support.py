@@ -61,7 +61,7 @@ BackendOption = Annotated[
         "--backend",
         help="How the encoder runs: torch (sentence-transformers), onnx (same model on ONNX "
         "Runtime, exported once) or onnx-int8 (faster, slightly different vectors); default: "
-        "INTERCODER_ENCODER_BACKEND, else torch. See README, Encoder backends.",
+        "INTERCODER_ENCODER_BACKEND, else onnx. See README, Encoder backends.",
         show_default=False,
     ),
 ]
