@@ -79,7 +79,7 @@ def test_a_semicolon_csv_is_read(tmp_path: Path) -> None:
          "--method", "knn", "--format", "json"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert len(json.loads(result.output)) == 4
+    assert len(json.loads(result.stdout)) == 4
 
 
 def test_the_suggest_table_wraps_to_a_narrow_terminal(
@@ -90,7 +90,7 @@ def test_the_suggest_table_wraps_to_a_narrow_terminal(
     transcript.write_text(ZOOM_VTT)
     result = runner.invoke(app, ["suggest", str(transcript), "--codebook", "interview"])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()  # the table; the data warnings go to stderr
     assert max(map(len, lines)) <= 50
     # A wrapped sentence continues under its text, not under the sentence number.
     assert any(line.startswith("     ") and not line.lstrip().startswith("->") for line in lines)

@@ -56,6 +56,7 @@ def _fake_model(monkeypatch: pytest.MonkeyPatch, encoder: HashingEncoder) -> lis
         *,
         model_path: Path | None = None,
         backend: EncoderBackend | None = None,
+        cached: bool = True,
     ) -> Encoder:
         asked.append(model_path)
         return encoder
@@ -76,6 +77,7 @@ def test_a_project_model_reads_each_sentence_with_speaker_and_previous_sentence(
     encoder = ContextHashingEncoder()
     asked = _fake_model(monkeypatch, encoder)
     folder = tmp_path / "project-model"
+    folder.mkdir()  # the command checks the path exists before loading anything
     _suggest(transcript, "--model", str(folder))
     assert asked == [folder]
     previous = ["", *(text for _, text in SENTENCES[:-1])]
@@ -108,7 +110,7 @@ def test_a_missing_model_folder_is_one_line_and_exit_2(transcript: Path, tmp_pat
         app, [str(transcript), "--codebook", "interview", "--model", str(missing)]
     )
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"error: model folder {missing} does not exist")
+    assert result.stderr.startswith(f"error: --model {missing} does not exist")
     assert result.stderr.count("\n") == 1
 
 
