@@ -45,6 +45,7 @@ from models.index import ExemplarIndex
 from models.methods import DEFAULT_K, DEFAULT_METHOD, SuggestOptions, method_params
 from models.suggesters import BaseSuggester, Decisions, make_suggester
 from models.suggesters.base import IndexKind
+from models.suggesters.compact import CompactSuggestions
 from models.suggestions import UnitSuggestion
 
 RECALIBRATE_AFTER_SHARE = 0.1
@@ -200,6 +201,24 @@ class ProjectCoder:
             for unit, keep in zip(units, coded, strict=True)
         ]
 
+    def suggest_compact(
+        self,
+        units: Sequence[UnitContext],
+        options: SuggestOptions | None = None,
+        *,
+        embed: Embed | None = None,
+    ) -> CompactSuggestions:
+        """What :meth:`suggest` answers, as columns: the decided and ranked codes, their
+        scores and each decided code's nearest supporting exemplar id, without the answer
+        objects; for coding many units (a batch run)."""
+        options = options or SuggestOptions()
+        coded = self.selected(units, options)
+        chosen = [unit for unit, keep in zip(units, coded, strict=True) if keep]
+        vectors = (embed or self.embed)(chosen) if chosen else None
+        if vectors is None:
+            return _NOTHING_CODED.spread(coded)
+        return self._configured(options).suggest_compact(vectors).spread(coded)
+
     def selected(self, units: Sequence[UnitContext], options: SuggestOptions) -> list[bool]:
         """Which units :meth:`suggest` codes (and embeds) under these options: those whose
         speaker is coded; the others come back ``skipped``."""
@@ -301,3 +320,6 @@ def _sorted_ids(exemplars: Exemplars | None) -> NDArray[np.int64]:
     if exemplars is None:
         return np.zeros(0, dtype=np.int64)
     return np.sort(exemplars.ids)
+
+
+_NOTHING_CODED = CompactSuggestions([], [], [], [], [], [], [], [])

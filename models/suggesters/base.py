@@ -27,6 +27,7 @@ from models.encoder import Embeddings
 from models.errors import NotFittedError
 from models.exemplars import Exemplars
 from models.index import ExemplarIndex, RequestedKind
+from models.suggesters.compact import CompactSuggestions, build_compact
 from models.suggesters.evidence import build_suggestions
 from models.suggesters.search import ExemplarSearch, Neighbours
 from models.suggestions import UnitSuggestion
@@ -268,6 +269,17 @@ class BaseSuggester(ABC):
             neighbours=self._evidence_found(found),
             texts=texts,
             model_id=model_id,
+        )
+
+    def suggest_compact(self, vectors: Embeddings) -> CompactSuggestions:
+        """What :meth:`suggest` decides, as columns (codes, scores, evidence ids), for coding
+        many units at once; the same search, decisions and ranking."""
+        self._check_fitted()
+        matrix = _as_matrix(vectors, self.exemplars_.dim)
+        found = self.search_.search(matrix, self._search_k())
+        decisions = self._decisions(self._score_found(matrix, found))
+        return build_compact(
+            suggester=self, decisions=decisions, neighbours=self._evidence_found(found)
         )
 
 

@@ -25,7 +25,7 @@ from models.encoder import Embeddings, Encoder
 from models.exemplars import Exemplars
 from models.methods import SuggestOptions
 from models.project_coder import ProjectCoder
-from models.suggestions import UnitSuggestion
+from models.suggesters.compact import CompactSuggestions
 from service.app.runtime import build_encoder
 from service.settings import Settings
 
@@ -93,10 +93,8 @@ def code_units(
     ``previous_text`` and ``source``), in the same order, coded in one batch; ``vectors``:
     the units' embeddings from :func:`embed_units`, when embedded ahead."""
     contexts = _contexts(units)
-    if not contexts:
-        return rows_of(units, [])
     embed = None if vectors is None else _given(vectors)
-    return rows_of(units, coder.suggest(contexts, options, embed=embed))
+    return rows_of(units, coder.suggest_compact(contexts, options, embed=embed))
 
 
 def embed_units(coder: ProjectCoder, options: SuggestOptions, units: pd.DataFrame) -> Embeddings:
@@ -124,7 +122,7 @@ def _given(vectors: Embeddings) -> Callable[[Sequence[UnitContext]], Embeddings]
     return embed
 
 
-def rows_of(units: pd.DataFrame, answers: list[UnitSuggestion]) -> pd.DataFrame:
+def rows_of(units: pd.DataFrame, answers: CompactSuggestions) -> pd.DataFrame:
     """The output table of coded units: their identity and each one's answer."""
     rows = units.reset_index(drop=True)
     return pd.DataFrame(
@@ -137,29 +135,17 @@ def rows_of(units: pd.DataFrame, answers: list[UnitSuggestion]) -> pd.DataFrame:
             "start": rows["start"].astype("Int64"),
             "end": rows["end"].astype("Int64"),
             "text": rows["text"].astype(str),
-            "codes": [list(answer.suggested) for answer in answers],
-            "top_codes": [[code.code for code in answer.codes] for answer in answers],
-            "top_scores": [[round(code.score, 6) for code in answer.codes] for answer in answers],
-            "confidence": [round(answer.confidence, 6) for answer in answers],
-            "no_code": [answer.no_code for answer in answers],
-            "abstained": [answer.abstained for answer in answers],
-            "skipped": [answer.skipped for answer in answers],
-            "evidence_ids": [_evidence_ids(answer) for answer in answers],
+            "codes": answers.suggested,
+            "top_codes": answers.codes,
+            "top_scores": [[round(score, 6) for score in scores] for scores in answers.scores],
+            "confidence": [round(value, 6) for value in answers.confidence],
+            "no_code": answers.no_code,
+            "abstained": answers.abstained,
+            "skipped": answers.skipped,
+            "evidence_ids": answers.evidence_ids,
         },
         columns=list(OUTPUT_COLUMNS),
     )
-
-
-def _evidence_ids(answer: UnitSuggestion) -> list[int]:
-    """The nearest supporting exemplar of each decided code; for "no code", its evidence."""
-    if answer.no_code:
-        return [evidence.exemplar_id for evidence in answer.no_code_evidence[:1]]
-    decided = set(answer.suggested)
-    return [
-        code.supporting[0].exemplar_id
-        for code in answer.codes
-        if code.code in decided and code.supporting
-    ]
 
 
 def as_csv_frame(rows: pd.DataFrame) -> pd.DataFrame:
