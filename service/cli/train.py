@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from service.cli.paths import coded_data, input_folder, output_folder
+from service.cli.progress import QUIET_HELP, step_progress
 from service.cli.support import exits_cleanly
 
 
@@ -56,6 +57,7 @@ def train(
             "more slowly.",
         ),
     ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)] = False,
 ) -> None:
     """Fine-tune MiniLM on coded units, each read with its speaker and the unit before it.
 
@@ -82,7 +84,8 @@ def train(
         shared_dir=shared_dir,
         trained_layers=trained_layers,
     )
-    outcome = train_model(plan, get_settings(), lambda line: typer.echo(line, err=True))
+    with step_progress(quiet) as step:  # each training step on a terminal, nothing in a pipe
+        outcome = train_model(plan, get_settings(), step)
     losses = ", ".join(f"{loss:.3f}" for loss in outcome.validation_losses)
     typer.echo(f"wrote {outcome.folder}")
     typer.echo(
