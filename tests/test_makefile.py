@@ -3,6 +3,7 @@ changes), torch always comes as a CPU build, and the slow tests are a step of th
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,8 +17,11 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 
 def _dry_run(folder: Path, *arguments: str) -> str:
     """What ``make`` would run in ``folder`` (a copy of the Makefile and pyproject.toml)."""
+    # run from `make test`, the outer make's flags would reach this one (and its "Entering
+    # directory" lines its output): a user's make starts without them
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     finished = subprocess.run(
-        ["make", "-n", *arguments], cwd=folder, capture_output=True, text=True, timeout=60
+        ["make", "-n", *arguments], cwd=folder, capture_output=True, text=True, timeout=60, env=env
     )
     assert finished.returncode == 0, finished.stderr
     return finished.stdout.replace("\\\n", " ")  # a command continued over lines, as one
