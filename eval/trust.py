@@ -36,11 +36,12 @@ def code_verdict(row: CodeRow) -> Verdict:
     return "code by hand"
 
 
-def trust_verdicts(report: Report, method: str) -> dict[str, Verdict]:
-    """Each code's verdict for ``method`` (the report's first method when it has not that one)."""
-    if not report.methods:
-        return {}
-    chosen: MethodResult = next(
-        (result for result in report.methods if result.method == method), report.methods[0]
+def trust_verdicts(report: Report, method: str) -> dict[str, Verdict] | None:
+    """Each code's verdict for ``method``; None when the report did not evaluate that method
+    (another method's verdicts would say nothing about this one's suggestions)."""
+    chosen: MethodResult | None = next(
+        (result for result in report.methods if result.method == method), None
     )
+    if chosen is None:
+        return None
     return {row.code: code_verdict(row) for row in chosen.per_code}

@@ -16,9 +16,9 @@ from codebook.loader import load_codebook
 from codebook.refi import read_qdpx
 from codebook.transcripts import read_transcript, split_sentences
 from models.methods import SuggestOptions
-from models.testing import HashingEncoder
+from models.testing import ContextHashingEncoder, HashingEncoder
 from service.app.batch_coding import BatchRequest, run_batch
-from service.app.batch_inputs import find_inputs
+from service.app.batch_inputs import InputSource, find_inputs, iter_work
 from service.app.batch_pipeline import BatchProgress
 from service.app.batch_recipes import recipe_from_coded
 from service.app.suggesting import suggest_offline
@@ -155,23 +155,45 @@ def test_a_folder_of_another_coder_is_refused_and_restart_discards_it(tmp_path: 
     assert json.loads((tmp_path / "out" / "_summary.json").read_text())["method"] == "knn"
 
 
-def test_tables_of_units_read_in_slices_keep_each_units_previous_text(tmp_path: Path) -> None:
+def test_tables_of_units_read_in_slices_keep_each_units_previous_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     table = units_table(50, 4)
     table.to_parquet(tmp_path / "units.parquet", index=False)
     table.to_csv(tmp_path / "units.csv", index=False)
-    recipe = _recipe(tmp_path)
-    sliced = run_batch(
-        recipe, BatchRequest(find_inputs([str(tmp_path / "units.parquet")]), tmp_path / "a",
-                             chunk_sentences=7)
+    sliced_units = _units(find_inputs([str(tmp_path / "units.parquet")]), table_rows=7)
+    whole_units = _units(find_inputs([str(tmp_path / "units.csv")]), table_rows=500)
+    expected = [
+        "" if i == 0 or ids[i - 1] != ids[i] else texts[i - 1]
+        for ids, texts in [(table["transcript_id"].tolist(), table["text"].tolist())]
+        for i in range(len(table))
+    ]
+    assert sliced_units["previous_text"].tolist() == expected  # across slices of 7 rows too
+    assert whole_units["previous_text"].tolist() == expected
+    # a model that reads the previous unit codes the same either way
+    monkeypatch.setenv("INTERCODER_TEST_ENCODER", "hashing-context")
+    get_settings.cache_clear()
+    book = load_codebook("interview")
+    coded = read_coded_csv(write_coded(tmp_path), book)
+    recipe = recipe_from_coded(
+        get_settings(), ContextHashingEncoder(), book, coded, method="linear",
+        options=SuggestOptions(skip_speakers=()),
     )  # fmt: skip
-    whole = run_batch(
-        recipe, BatchRequest(find_inputs([str(tmp_path / "units.csv")]), tmp_path / "b",
-                             chunk_sentences=500)
-    )  # fmt: skip
+    sliced = run_batch(recipe, BatchRequest(find_inputs([str(tmp_path / "units.parquet")]),
+                                            tmp_path / "a", table_rows=7))  # fmt: skip
+    whole = run_batch(recipe, BatchRequest(find_inputs([str(tmp_path / "units.csv")]),
+                                           tmp_path / "b", table_rows=500))  # fmt: skip
     a, b = pd.read_parquet(sliced.output), pd.read_parquet(whole.output)
     assert len(a) == 50
     columns = ["transcript_id", "sentence", "text", "codes", "top_scores", "evidence_ids"]
     pd.testing.assert_frame_equal(a[columns], b[columns])
+
+
+def _units(sources: list[InputSource], table_rows: int) -> pd.DataFrame:
+    from codebook.transcripts import Segmenter
+
+    items = iter_work(sources, table_rows=table_rows, segmenter=Segmenter())
+    return pd.concat([item.units for item in items], ignore_index=True)
 
 
 def test_csv_output_is_one_file_and_refi_has_the_machine_as_coder(tmp_path: Path) -> None:
@@ -211,3 +233,65 @@ def test_usage_mistakes_fail_before_any_work(tmp_path: Path) -> None:
         assert result.stderr.count("\n") == 1
         assert "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_resuming_never_codes_twice_whatever_the_spelling_chunks_or_out_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = write_transcripts(tmp_path / "in", 4)
+    units_table(30, 2).to_csv(folder / "units.csv", index=False)
+    write_coded(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    out = "in/results"  # inside the input folder
+    assert _code(tmp_path, "in", "--out", out, "--quiet", "--chunk-sentences", "5")[0] == 0
+    first = pd.read_parquet(tmp_path / out)
+    # the same inputs spelled absolutely, another chunk size: nothing left to code
+    status, stdout, _ = _code(
+        tmp_path, str(folder), "--out", out, "--quiet", "--chunk-sentences", "11"
+    )
+    assert status == 0
+    assert "this run: 0 sentences" in stdout
+    again = pd.read_parquet(tmp_path / out)
+    assert len(again) == len(first) == 4 * 12 + 30
+    assert not again.duplicated(["transcript_id", "sentence"]).any()
+
+
+def test_a_part_of_skipped_units_only_keeps_the_folder_readable(tmp_path: Path) -> None:
+    folder = write_transcripts(tmp_path / "in", 2)
+    (folder / "a-intro.txt").write_text("Interviewer: Welcome.\n\nInterviewer: Let us begin.\n")
+    write_coded(tmp_path)
+    refi = tmp_path / "m.qdpx"
+    status, _, err = _code(
+        tmp_path, str(folder), "--out", str(tmp_path / "out"), "--quiet",
+        "--chunk-sentences", "2", "--refi", str(refi),
+    )  # fmt: skip
+    assert status == 0, err
+    rows = pd.read_parquet(tmp_path / "out")
+    assert rows[rows["transcript_id"] == "a-intro"]["skipped"].all()
+    assert refi.exists()
+
+
+def test_decimal_offsets_in_a_table_are_rounded(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text(
+        "transcript_id,text,start,end\na,hello there my friend,0.5,2.25\n"
+    )
+    write_coded(tmp_path)
+    status, _, err = _code(tmp_path, str(tmp_path / "t.csv"), "--out", str(tmp_path / "o"), "-q")
+    assert status == 0, err
+    rows = pd.read_parquet(tmp_path / "o")
+    assert (rows["start"].tolist(), rows["end"].tolist()) == ([0], [2])
+
+
+def test_unheard_speakers_are_warned_and_nothing_readable_is_an_error(tmp_path: Path) -> None:
+    folder = write_transcripts(tmp_path / "in", 2)
+    write_coded(tmp_path)
+    status, _, err = _code(
+        tmp_path, str(folder), "--out", str(tmp_path / "o"), "-q", "--speakers", "Nobody"
+    )
+    assert status == 0
+    assert "--speakers names Nobody, who never spoke" in err
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "x.vtt").write_text("not captions\n")
+    status, _, err = _code(tmp_path, str(tmp_path / "bad"), "--out", str(tmp_path / "o2"), "-q")
+    assert status == 2
+    assert err.splitlines()[-1].startswith("error: none of the 1 input(s) could be read")

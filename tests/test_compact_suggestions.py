@@ -65,6 +65,17 @@ def test_compact_columns_equal_the_full_answers(method: str, abstain_below: floa
         assert any(compact.abstained) or method == "prototype"
 
 
+def test_the_cold_start_gives_the_same_columns_too() -> None:
+    coder = ProjectCoder(HashingEncoder(), index_kind="exact").fit(None, load_codebook("interview"))
+    units = _units()
+    full = coder.suggest(units)
+    compact = coder.suggest_compact(units)
+    assert compact.suggested == [answer.suggested for answer in full]
+    assert compact.scores == [[code.score for code in answer.codes] for answer in full]
+    assert compact.evidence_ids == [_evidence_ids(answer) for answer in full]
+    assert any(compact.no_code)
+
+
 def test_only_skipped_units_give_empty_rows() -> None:
     coder = _coder("linear")
     units = [UnitContext("Hello there.", "Interviewer")] * 3

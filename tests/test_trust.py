@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eval.report_model import CodeRow, Interval
-from eval.trust import code_verdict
+from eval.trust import code_verdict, trust_verdicts
 
 
 def _row(kappa: float | None, low: float | None, n_true: int = 50) -> CodeRow:
@@ -42,3 +42,12 @@ def test_more_agreement_never_lowers_the_verdict(kappa: float, low: float, more:
     assert order.index(code_verdict(_row(better_kappa, better_low))) >= order.index(
         code_verdict(_row(kappa, low))
     )
+
+
+def test_verdicts_of_a_method_not_evaluated_are_none() -> None:
+    from eval.report_model import MethodResult, Report
+
+    result = MethodResult.model_construct(method="knn", per_code=[_row(0.9, 0.8)])
+    report = Report.model_construct(methods=[result])
+    assert trust_verdicts(report, "knn") == {"A": "trust"}
+    assert trust_verdicts(report, "linear") is None

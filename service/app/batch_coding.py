@@ -22,6 +22,7 @@ from service.app.batch_pipeline import BatchPass, ProgressCallback, Unreadable
 from service.app.batch_rows import CoderRecipe
 
 DEFAULT_CHUNK_SENTENCES = 2048
+TABLE_ROWS = 2048
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class BatchSummary:
     method: str
     warnings: tuple[DataWarning, ...]
     """The coder's data warnings over the whole folder (:func:`summary_warnings`)."""
+    unheard_speakers: tuple[str, ...] = ()
+    """Speakers the run was told to code who never spoke in what it coded (a typo, often)."""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -67,6 +70,10 @@ class BatchRequest:
     out: Path
     output_format: OutputFormat = "parquet"
     chunk_sentences: int = DEFAULT_CHUNK_SENTENCES
+    table_rows: int = TABLE_ROWS
+    """Rows of a table read as one work item: fixed, not ``chunk_sentences``, because the
+    journal names a table's items by their first row, and a resumed run with another chunk size
+    must find the same items."""
     strict: bool = False
     restart: bool = False
     replace_other_coder: bool = False
@@ -76,7 +83,7 @@ class BatchRequest:
     """Where the units come from; None: the ``sources`` files."""
 
     def work_items(self) -> Work:
-        return self.work or FileWork(self.sources, self.chunk_sentences)
+        return self.work or FileWork(self.sources, self.table_rows)
 
 
 def run_batch(
@@ -122,6 +129,7 @@ def run_batch(
             model_id=coder.state.model_id,
             method=coder.state.method,
             warnings=summary_warnings(coder.state, totals),
+            unheard_speakers=_unheard(recipe.options.speakers, run),
         )
         folder.write_summary(summary.as_json())
     return summary
@@ -149,3 +157,9 @@ def described(recipe: CoderRecipe, coder: ProjectCoder) -> dict[str, object]:
         "model_id": state.model_id,
         "options": repr(recipe.options),
     }
+
+
+def _unheard(named: tuple[str, ...] | None, run: BatchPass) -> tuple[str, ...]:
+    if named is None or not run.sentences:
+        return ()
+    return tuple(name for name in named if name not in run.speakers)

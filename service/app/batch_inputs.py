@@ -33,7 +33,7 @@ from codebook.errors import InputError, TranscriptError
 from codebook.transcripts import TRANSCRIPT_EXTENSIONS, Segmenter, read_transcript
 
 UNIT_COLUMNS = ("transcript_id", "sentence", "turn", "speaker", "start", "end", "text")
-READ_ERRORS = (OSError, ValueError, InputError)
+READ_ERRORS = (OSError, ValueError, TypeError, InputError)
 """What reading a table may raise that makes it unreadable rather than the run broken (pyarrow's
 errors are OSError and ValueError subclasses)."""
 TABLE_EXTENSIONS = (".parquet", ".csv")
@@ -64,14 +64,16 @@ def find_inputs(given: Sequence[str]) -> list[InputSource]:
     a fixed order; InputError naming what matched nothing, before any work starts."""
     files: dict[Path, None] = {}
     for argument in given:
-        found = _expand(argument)
+        # an output folder of an earlier run (maybe --out itself, inside an input folder) holds
+        # coded rows, not units to code: reading them back would code them again
+        found = [path for path in _expand(argument) if not _in_output_folder(path)]
         if not found:
             raise InputError(
                 f"input {argument!r} matches no transcript or table: expected a file, a folder "
                 f"or a glob of {', '.join(_readable_extensions())} files; check the path"
             )
         files.update(dict.fromkeys(found))
-    ordered = sorted(files)
+    ordered = sorted(dict.fromkeys(path.resolve() for path in files))
     return [InputSource(path, _kind(path), name) for path, name in _names(ordered)]
 
 
@@ -293,11 +295,12 @@ def table_units(chunk: pd.DataFrame, source: InputSource, start: int) -> pd.Data
 
 def _integers(values: pd.Series, fallback: pd.Series) -> pd.Series:
     numbers = pd.to_numeric(values.replace("", None), errors="coerce")
-    return numbers.fillna(fallback.reset_index(drop=True)).astype("int64")
+    return numbers.fillna(fallback.reset_index(drop=True)).round().astype("int64")
 
 
 def _nullable_integers(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values.replace("", None), errors="coerce").astype("Int64")
+    # offsets in seconds (captions' timestamps) come as decimals: rounded, not refused
+    return pd.to_numeric(values.replace("", None), errors="coerce").round().astype("Int64")
 
 
 def _table_row_count(path: Path) -> int:
@@ -335,6 +338,14 @@ def with_previous(units: pd.DataFrame, before: pd.DataFrame | str | None) -> pd.
 
 def _empty_units() -> pd.DataFrame:
     return pd.DataFrame({name: [] for name in (*UNIT_COLUMNS, "previous_text")})
+
+
+def _in_output_folder(path: Path) -> bool:
+    """Inside a folder ``intercoder code`` writes (it has its journal or its run file)."""
+    return any(
+        (parent / "_progress.sqlite").exists() or (parent / "_run.json").exists()
+        for parent in path.resolve().parents
+    )
 
 
 def _expand(argument: str) -> list[Path]:

@@ -25,12 +25,12 @@ from codebook.errors import IntercoderError
 from codebook.speakers import check_speaker_choice
 from models.methods import DEFAULT_EVIDENCE, DEFAULT_METHOD, DEFAULT_TOP, SuggestOptions
 from service.app.batch_coding import BatchRequest, run_batch
-from service.app.batch_inputs import WorkItem, with_previous
+from service.app.batch_inputs import UNIT_COLUMNS, WorkItem, with_previous
 from service.app.batch_output import MERGED_CSV, OutputFormat
 from service.app.batch_pipeline import BatchProgress
 from service.app.batch_recipes import recipe_from_project
 from service.app.workspace import Workspace
-from service.errors import ConflictError
+from service.errors import ConflictError, NotFoundError
 from service.store.batches import (
     BatchRow,
     BatchState,
@@ -167,14 +167,16 @@ def _run(workspace: Workspace, row: BatchRow) -> None:
 
     def report(progress: BatchProgress) -> None:
         with workspace.store.write() as transaction:
-            set_progress(transaction.connection, row.id, state="running",
+            still_there = set_progress(transaction.connection, row.id, state="running",
                          items_done=progress.items_done, items_total=progress.items_total,
                          sentences_done=progress.sentences_done)  # fmt: skip
-        if workspace.batches.stopping.is_set():
-            raise _StoppingError
+        if workspace.batches.stopping.is_set() or not still_there:
+            raise _StoppingError  # stopping, or the project (and the batch) was deleted
 
     report(BatchProgress(0, len(ids), 0, 0, 0.0))
-    coder = recipe.build(encoder=workspace.encoder)
+    # the service's encoder, on its thread, without the embedding cache: a corpus is embedded
+    # once, and its vectors would only fill the cache
+    coder = recipe.build(encoder=workspace.encoder.without_cache())
     summary = run_batch(recipe, request, coder=coder, progress=report)
     if spec.output_format == "parquet":
         _single_parquet(summary.output, summary.output / PARQUET_RESULT)
@@ -209,6 +211,9 @@ def _single_parquet(folder: Path, target: Path) -> None:
     temporary.replace(target)
 
 
+_NO_UNITS = pd.DataFrame({name: [] for name in (*UNIT_COLUMNS, "previous_text")})
+
+
 class StoredWork:
     """The work items of a project's stored transcripts: one per transcript, in id order."""
 
@@ -225,8 +230,12 @@ class StoredWork:
             key = f"stored:{transcript_id}"
             if key in done:
                 continue
-            with self.store.read() as connection:
-                found = sentences(connection, self.project_id, transcript_id)
+            try:
+                with self.store.read() as connection:
+                    found = sentences(connection, self.project_id, transcript_id)
+            except NotFoundError as gone:  # deleted since the batch started: reported, skipped
+                yield WorkItem(key, f"transcript {transcript_id}", _NO_UNITS, error=str(gone))
+                continue
             units = pd.DataFrame(
                 {
                     "transcript_id": [transcript_id] * len(found),

@@ -34,6 +34,7 @@ import pandas as pd
 
 from codebook.errors import InputError
 from service.app.batch_rows import as_csv_frame
+from service.app.batch_schema import output_table
 
 OutputFormat = Literal["parquet", "csv"]
 _JOURNAL = """
@@ -150,7 +151,9 @@ class OutputFolder:
         target = self.path / part
         temporary = self.path / f".{part}.tmp"
         if self.output_format == "parquet":
-            rows.to_parquet(temporary, index=False)
+            import pyarrow.parquet as pq
+
+            pq.write_table(output_table(rows), temporary)
         else:
             as_csv_frame(rows).to_csv(temporary, index=False)
         _flush_to_disk(temporary)
@@ -177,8 +180,13 @@ class OutputFolder:
         return merged
 
     def parts(self) -> list[Path]:
-        names = self._connected().execute("SELECT DISTINCT part FROM done ORDER BY part")
-        return [self.path / str(name) for (name,) in names.fetchall()]
+        """The recorded parts in the order they were written (by number: past part 999,999
+        the names no longer sort as text)."""
+        return [self.path / name for name in sorted(self._part_names(), key=_part_number)]
+
+    def _part_names(self) -> list[str]:
+        rows = self._connected().execute("SELECT DISTINCT part FROM done").fetchall()
+        return [str(name) for (name,) in rows]
 
     def totals(self) -> DoneTotals:
         rows = (
@@ -219,9 +227,8 @@ class OutputFolder:
                 )
 
     def _next_part_name(self) -> str:
-        row = self._connected().execute("SELECT MAX(part) FROM done").fetchone()
-        number = 0 if row[0] is None else int(str(row[0]).split("-")[1].split(".")[0]) + 1
-        return f"part-{number:06d}.{self.output_format}"
+        numbers = [_part_number(name) for name in self._part_names()]
+        return f"part-{max(numbers, default=-1) + 1:06d}.{self.output_format}"
 
     def _remove_orphans(self) -> None:
         """Parts written by a run killed before it recorded them, and its temporary files."""
@@ -235,6 +242,10 @@ class OutputFolder:
         if self._journal is None:
             raise RuntimeError("OutputFolder is used as a context manager")
         return self._journal
+
+
+def _part_number(name: str) -> int:
+    return int(name.split("-")[-1].split(".")[0])
 
 
 def check_output_folder(path: Path) -> None:

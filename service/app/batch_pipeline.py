@@ -86,6 +86,8 @@ class BatchPass:
         self.sentences_before = folder.totals().sentences
         self.sentences = 0
         self.unreadable: list[Unreadable] = []
+        self.speakers: set[str] = set()
+        """Everyone who speaks in the units this pass coded."""
 
     def run(self, items: Iterable[WorkItem]) -> None:
         # The fitted coder's objects (exemplar texts, the model) live as long as the run:
@@ -149,6 +151,7 @@ class BatchPass:
 
     def _write(self, chunk: _Chunk, vectors: Embeddings) -> None:
         rows = code_units(self.coder, self.options, chunk.units, vectors)
+        self.speakers.update(chunk.units["speaker"].astype(str))
         coded, start = [], 0
         for item in chunk.items:
             coded.append((item.key, rows.iloc[start : start + len(item.units)]))

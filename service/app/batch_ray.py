@@ -156,7 +156,7 @@ def _code(recipe: CoderRecipe, request: BatchRequest, workers: int) -> tuple[int
         if plan.reads.items:
             units = units_dataset(
                 plan.reads,
-                table_rows=request.chunk_sentences,
+                table_rows=request.table_rows,
                 strict=request.strict,
                 log=log,
                 readers=workers,  # enough to keep the coders fed: reading is light
@@ -200,7 +200,7 @@ def _plan(request: BatchRequest) -> _Plan:
         elif source.path.suffix.lower() == ".parquet":
             _plan_parquet(plan, source, request.strict)
         else:
-            _plan_csv(plan, source, request.chunk_sentences, request.strict)
+            _plan_csv(plan, source, request.table_rows, request.strict)
     return plan
 
 

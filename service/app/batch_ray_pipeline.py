@@ -25,28 +25,13 @@ from ray.data.datasource import FilenameProvider
 from codebook.transcripts import Segmenter
 from service.app.batch_inputs import (
     READ_ERRORS,
-    UNIT_COLUMNS,
     InputSource,
     row_group_units,
     transcript_item,
 )
-from service.app.batch_rows import OUTPUT_COLUMNS, CoderRecipe, code_units
+from service.app.batch_rows import CoderRecipe, code_units
+from service.app.batch_schema import OUTPUT_SCHEMA, UNIT_SCHEMA
 
-# Text as pandas writes a str column (large_string under pandas 3): the local engine's type.
-_TEXT = pa.Schema.from_pandas(pd.DataFrame({"text": pd.Series(["x"], dtype=str)})).field(0).type
-_TYPES: dict[str, pa.DataType] = {
-    "transcript_id": _TEXT, "source": _TEXT, "sentence": pa.int64(), "turn": pa.int64(),
-    "speaker": _TEXT, "start": pa.int64(), "end": pa.int64(), "text": _TEXT,
-    "previous_text": _TEXT, "codes": pa.list_(pa.string()),
-    "top_codes": pa.list_(pa.string()), "top_scores": pa.list_(pa.float64()),
-    "confidence": pa.float64(), "no_code": pa.bool_(), "abstained": pa.bool_(),
-    "skipped": pa.bool_(), "evidence_ids": pa.list_(pa.int64()),
-}  # fmt: skip
-# Built from the column lists, so a column added there without a type here fails at import.
-UNIT_SCHEMA = pa.schema(
-    [(name, _TYPES[name]) for name in (*UNIT_COLUMNS, "previous_text", "source")]
-)
-OUTPUT_SCHEMA = pa.schema([(name, _TYPES[name]) for name in OUTPUT_COLUMNS])
 PART_PREFIX = "part-ray-"
 """Parts start with "part-", so a local run given --restart on this folder removes them."""
 

@@ -190,9 +190,10 @@ def last_trust_verdicts(
     workspace: Workspace, project_id: str, method: str = "linear"
 ) -> dict[str, str] | None:
     """Each code's trust verdict (``eval.trust``) from the project's last evaluation, for
-    ``method``; None when the project was never evaluated."""
+    ``method``; None when the project was never evaluated, or not with this method."""
     with workspace.store.read() as connection:
         stored = last_evaluation(connection, project_id)
     if stored is None:
         return None
-    return dict(trust_verdicts(Report.model_validate_json(stored), method))
+    verdicts = trust_verdicts(Report.model_validate_json(stored), method)
+    return None if verdicts is None else dict(verdicts)

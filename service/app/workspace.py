@@ -49,10 +49,26 @@ class SerialEncoder(EncoderWrapper):
     def encode(self, texts: list[str]) -> Embeddings:
         return self._worker.submit(self.encoder.encode, texts).result()
 
+    def without_cache(self) -> Encoder:
+        """The same model on the same thread, bypassing the embedding cache."""
+        inner = self.encoder.encoder if isinstance(self.encoder, CachedEncoder) else self.encoder
+        return _OnThread(inner, self._worker)
+
     def close(self) -> None:
         self._worker.shutdown(wait=True)
         if isinstance(self.encoder, CachedEncoder):
             self.encoder.cache.close()
+
+
+class _OnThread(EncoderWrapper):
+    """An encoder whose encodes run on a given worker thread (the service's encoder thread)."""
+
+    def __init__(self, encoder: Encoder, worker: ThreadPoolExecutor) -> None:
+        super().__init__(encoder)
+        self._worker = worker
+
+    def encode(self, texts: list[str]) -> Embeddings:
+        return self._worker.submit(self.encoder.encode, texts).result()
 
 
 class BatchRunner:

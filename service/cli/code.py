@@ -14,7 +14,7 @@ from models.methods import COLD_START_METHOD, DEFAULT_EVIDENCE, DEFAULT_METHOD, 
 from service.cli.data_notes import echo_data_warnings
 from service.cli.paths import input_file, output_file
 from service.cli.suggest import MethodChoice, speaker_names
-from service.cli.support import BackendOption, backend_choice, exits_cleanly
+from service.cli.support import BackendOption, backend_choice, exits_cleanly, fail
 
 if TYPE_CHECKING:
     from models.encoder import EncoderBackend
@@ -240,7 +240,7 @@ def _run(
         from service.app.batch_ray import run_batch_ray
 
         return run_batch_ray(recipe, request, address=address, workers=workers)
-    total = count_work(request.sources, request.chunk_sentences)
+    total = count_work(request.sources, request.table_rows)
     with batch_progress(quiet, total) as progress:
         try:
             return run_batch(recipe, request, progress=progress)
@@ -263,7 +263,10 @@ def _print_summary(summary: BatchSummary) -> None:
     typer.echo(f"  no code: {totals.no_code:,}; abstained: {totals.abstained:,}; "
                f"speaker not coded: {totals.skipped:,}")  # fmt: skip
     if summary.trust is None:
-        typer.echo("  trust: not evaluated (evaluate the project to learn which codes to trust)")
+        typer.echo(
+            "  trust: not evaluated with this method (evaluate the project to learn which "
+            "codes to trust)"
+        )
     typer.echo(f"  {'code':<24} {'sentences':>10}  trust")
     for code_id, count in totals.code_counts.items():
         verdict = "-" if summary.trust is None else summary.trust.get(code_id, "not evaluated")
@@ -271,3 +274,11 @@ def _print_summary(summary: BatchSummary) -> None:
     for unreadable in summary.unreadable:
         typer.echo(f"skipped {unreadable.source}: {unreadable.reason}", err=True)
     echo_data_warnings(summary.warnings)
+    if summary.unheard_speakers:
+        typer.echo(
+            f"warning: --speakers names {', '.join(summary.unheard_speakers)}, who never spoke "
+            "in the sentences coded; check the names, then run again with --restart",
+            err=True,
+        )
+    if not totals.sentences and summary.unreadable:
+        fail(f"none of the {len(summary.unreadable)} input(s) could be read; see the lines above")

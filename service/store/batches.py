@@ -87,12 +87,14 @@ def set_progress(
     items_done: int,
     items_total: int,
     sentences_done: int,
-) -> None:
-    connection.execute(
+) -> bool:
+    """Record progress; False when the batch is gone (its project was deleted)."""
+    updated = connection.execute(
         "UPDATE batches SET state = ?, items_done = ?, items_total = ?, sentences_done = ? "
         "WHERE id = ?",
         (state, items_done, items_total, sentences_done, batch_id),
     )
+    return updated.rowcount > 0
 
 
 def set_finished(
