@@ -114,6 +114,11 @@ def test_keys_open_only_their_project(tmp_path: Path) -> None:
         assert (
             client.post("/v1/projects/a/suggestions", json=suggest, headers=as_a).status_code == 200
         )
+        # batches go with their project like every other route under it
+        assert client.post("/v1/projects/b/batches", json={}, headers=as_a).status_code == 403
+        assert client.get("/v1/projects/b/batches", headers=as_a).status_code == 403
+        assert client.post("/v1/projects/a/batches", json={}, headers=as_a).status_code == 202
+        assert client.get("/v1/projects/a/batches", headers=as_a).status_code == 200
         listed = client.get("/v1/projects", headers=as_a).json()["items"]
         assert [p["id"] for p in listed] == ["a"]
         assert [p["id"] for p in client.get("/v1/projects").json()["items"]] == ["a", "b"]
