@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import random
-import textwrap
 from pathlib import Path
 
 import pandas as pd
 
-CODED_CSV = textwrap.dedent(
-    """\
-    transcript_id,text,codes
-    t1,Someone could poison our training data with fake samples.,A.1
-    t1,We retrain the model every week.,E.1;B.1
-    t1,I had coffee this morning.,
-    t2,Attackers could fool the classifier with crafted inputs.,A.2
-    t2,We retrain whenever new data arrives.,E.1
-    t2,Thanks for having me.,
-    t3,Nobody would bother attacking us.,L.3
-    t3,The training runs on our own servers.,E.1
-    t3,Let us start.,
-    """
-)
+from tests.test_cli import CODED_CSV
+
 WORDS = [
     "attack",
     "poison",

@@ -30,7 +30,7 @@ from typing import Any, Literal, Protocol
 import pandas as pd
 
 from codebook.errors import InputError, TranscriptError
-from codebook.transcripts import TRANSCRIPT_EXTENSIONS, Segmenter, read_transcript
+from codebook.transcripts import TRANSCRIPT_EXTENSIONS, Segmenter, Sentence, read_transcript
 
 UNIT_COLUMNS = ("transcript_id", "sentence", "turn", "speaker", "start", "end", "text")
 READ_ERRORS = (OSError, ValueError, TypeError, InputError)
@@ -145,7 +145,12 @@ def transcript_item(source: InputSource, segmenter: Segmenter) -> WorkItem:
         transcript = read_transcript(source.path, transcript_id=source.name)
         sentences = segmenter.split(transcript)
     except (TranscriptError, OSError, UnicodeError, ValueError) as error:
-        return WorkItem(key, str(source.path), _empty_units(), error=str(error))
+        return WorkItem(key, str(source.path), empty_units(), error=str(error))
+    return WorkItem(key, str(source.path), sentence_units(sentences))
+
+
+def sentence_units(sentences: Sequence[Sentence]) -> pd.DataFrame:
+    """A transcript's sentences as units, each with the sentence before it as previous text."""
     units = pd.DataFrame(
         {
             "transcript_id": [s.transcript_id for s in sentences],
@@ -157,7 +162,7 @@ def transcript_item(source: InputSource, segmenter: Segmenter) -> WorkItem:
             "text": [s.text for s in sentences],
         }
     )
-    return WorkItem(key, str(source.path), with_previous(units, ""))
+    return with_previous(units, "")
 
 
 # ----- tables -------------------------------------------------------------------------------
@@ -177,7 +182,7 @@ def table_work(
     except READ_ERRORS as error:
         key = f"table:{source.path}#unreadable"
         if key not in done:
-            yield WorkItem(key, str(source.path), _empty_units(), error=str(error))
+            yield WorkItem(key, str(source.path), empty_units(), error=str(error))
 
 
 def parquet_row_groups(path: Path) -> list[tuple[int, int]]:
@@ -336,7 +341,7 @@ def with_previous(units: pd.DataFrame, before: pd.DataFrame | str | None) -> pd.
     return units.assign(previous_text=previous)
 
 
-def _empty_units() -> pd.DataFrame:
+def empty_units() -> pd.DataFrame:
     return pd.DataFrame({name: [] for name in (*UNIT_COLUMNS, "previous_text")})
 
 

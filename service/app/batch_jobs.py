@@ -25,7 +25,7 @@ from codebook.errors import IntercoderError
 from codebook.speakers import check_speaker_choice
 from models.methods import DEFAULT_EVIDENCE, DEFAULT_METHOD, DEFAULT_TOP, SuggestOptions
 from service.app.batch_coding import BatchRequest, run_batch
-from service.app.batch_inputs import UNIT_COLUMNS, WorkItem, with_previous
+from service.app.batch_inputs import WorkItem, empty_units, sentence_units
 from service.app.batch_output import MERGED_CSV, OutputFormat
 from service.app.batch_pipeline import BatchProgress
 from service.app.batch_recipes import recipe_from_project
@@ -211,9 +211,6 @@ def _single_parquet(folder: Path, target: Path) -> None:
     temporary.replace(target)
 
 
-_NO_UNITS = pd.DataFrame({name: [] for name in (*UNIT_COLUMNS, "previous_text")})
-
-
 class StoredWork:
     """The work items of a project's stored transcripts: one per transcript, in id order."""
 
@@ -234,20 +231,9 @@ class StoredWork:
                 with self.store.read() as connection:
                     found = sentences(connection, self.project_id, transcript_id)
             except NotFoundError as gone:  # deleted since the batch started: reported, skipped
-                yield WorkItem(key, f"transcript {transcript_id}", _NO_UNITS, error=str(gone))
+                yield WorkItem(key, f"transcript {transcript_id}", empty_units(), error=str(gone))
                 continue
-            units = pd.DataFrame(
-                {
-                    "transcript_id": [transcript_id] * len(found),
-                    "sentence": [s.index for s in found],
-                    "turn": [s.turn_index for s in found],
-                    "speaker": [s.speaker for s in found],
-                    "start": pd.array([s.start for s in found], dtype="Int64"),
-                    "end": pd.array([s.end for s in found], dtype="Int64"),
-                    "text": [s.text for s in found],
-                }
-            )
-            yield WorkItem(key, f"transcript {transcript_id}", with_previous(units, ""))
+            yield WorkItem(key, f"transcript {transcript_id}", sentence_units(found))
 
 
 def _transcript_ids(store: Store, project_id: str, spec: BatchSpec) -> list[str]:

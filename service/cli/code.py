@@ -18,6 +18,7 @@ from service.cli.support import BackendOption, backend_choice, exits_cleanly, fa
 
 if TYPE_CHECKING:
     from models.encoder import EncoderBackend
+    from models.methods import SuggestOptions
     from service.app.batch_coding import BatchRequest, BatchSummary
     from service.app.batch_rows import CoderRecipe
 
@@ -155,7 +156,7 @@ def code(
 
 def _options(
     top: int, abstain_below: float, speakers: list[str] | None, skip: list[str] | None
-) -> object:
+) -> SuggestOptions:
     from models.methods import SuggestOptions
 
     return SuggestOptions(
@@ -171,17 +172,15 @@ def _recipe_from_files(
     codebook: str,
     exemplars: Path | None,
     method: str | None,
-    options: object,
+    options: SuggestOptions,
     backend: EncoderBackend | None,
 ) -> CoderRecipe:
     from codebook.coded_csv import read_coded_csv
     from codebook.loader import load_codebook
-    from models.methods import SuggestOptions
     from service.app.batch_recipes import recipe_from_coded
     from service.app.runtime import build_encoder
     from service.settings import get_settings
 
-    assert isinstance(options, SuggestOptions)
     book = load_codebook(codebook)
     coded = read_coded_csv(exemplars, book) if exemplars is not None else None
     has_exemplars = coded is not None and len(coded) > 0
@@ -199,15 +198,13 @@ def _recipe_from_files(
 
 
 def _project_recipe(
-    project: str, method: str | None, options: object, backend: EncoderBackend | None
+    project: str, method: str | None, options: SuggestOptions, backend: EncoderBackend | None
 ) -> CoderRecipe:
-    from models.methods import SuggestOptions
     from service.app.batch_recipes import recipe_from_project
     from service.app.lifecycle import local_workspace
     from service.app.projects import require_stored_project
     from service.settings import get_settings
 
-    assert isinstance(options, SuggestOptions)
     configured = get_settings().encoder_backend
     if backend is not None and backend != configured:
         # A project's exemplars are embedded by its configured encoder; another backend's
