@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# pytester: tests of the suite's own checks (tests/test_thread_failures.py)
+pytest_plugins = ["pytester", "tests.thread_failures"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
 

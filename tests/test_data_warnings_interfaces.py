@@ -17,6 +17,7 @@ from tests.test_cli import CODED_CSV, ZOOM_VTT
 from tests.test_service_support import (
     CODED_ROWS,
     add_exemplars,
+    checked,
     create_project,
     running_service,
     service_settings,
@@ -72,12 +73,12 @@ def test_the_api_answers_with_warnings(tmp_path: Path) -> None:
     with running_service(service_settings(tmp_path / "data")) as client:
         create_project(client)
         body = {"sentences": ["Someone could poison the data."]}
-        cold = client.post("/v1/projects/p1/suggestions", json=body).json()
+        cold = checked(client.post("/v1/projects/p1/suggestions", json=body))
         assert cold["warnings"] == [
             {"kind": "cold_start", "message": COLD_START_MESSAGE, "codes": []}
         ]
         add_exemplars(client, "p1", CODED_ROWS)
-        answer = client.post("/v1/projects/p1/suggestions", json=body).json()
+        answer = checked(client.post("/v1/projects/p1/suggestions", json=body))
         (thin,) = answer["warnings"]
         assert thin["kind"] == "thin_codes"
         # CODED_ROWS: 2 sentences of T.1, 2 of T.2, 2 of P

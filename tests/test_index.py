@@ -261,13 +261,14 @@ def test_bad_settings_are_refused() -> None:
 def test_concurrent_searches_and_changes_stay_consistent() -> None:
     index, ids, vectors = filled("hnsw", 300, seed=4)
     errors: list[BaseException] = []
+    missing_neighbours: list[int] = []
     stop = threading.Event()
 
-    def search_until_stopped() -> None:
+    def search_until_stopped() -> None:  # collects what it finds; the test asserts
         try:
             while not stop.is_set():
                 result = index.search(vectors[:20], 5)
-                assert (result.ids[:, 0] >= 0).all()
+                missing_neighbours.append(int((result.ids[:, 0] < 0).sum()))
         except BaseException as error:  # reported below
             errors.append(error)
 
@@ -282,6 +283,8 @@ def test_concurrent_searches_and_changes_stay_consistent() -> None:
     for reader in readers:
         reader.join()
     assert errors == []
+    assert missing_neighbours
+    assert set(missing_neighbours) == {0}
     assert len(index) == 300
     found = index.search(vectors[:150], 1).ids[:, 0]
     np.testing.assert_array_equal(found, ids[:150] + 10**9)

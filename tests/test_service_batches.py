@@ -20,6 +20,7 @@ from tests.test_service_support import (
     SMALL_CODEBOOK,
     TRANSCRIPT_TXT,
     add_exemplars,
+    checked,
     create_project,
     running_service,
     service_settings,
@@ -76,10 +77,12 @@ def test_a_batch_codes_every_stored_sentence_as_suggestions_do(tmp_path: Path) -
         assert batch["summary"]["sentences"] == len(rows) == batch["sentences_done"]
         assert batch["summary"]["trust"] is None
         for transcript_id in ("first", "second"):
-            answer = client.post(
-                f"/v1/projects/p1/transcripts/{transcript_id}/suggestions",
-                json={"skip_speakers": []},
-            ).json()
+            answer = checked(
+                client.post(
+                    f"/v1/projects/p1/transcripts/{transcript_id}/suggestions",
+                    json={"skip_speakers": []},
+                )
+            )
             got = rows[rows["transcript_id"] == transcript_id].sort_values("sentence")
             assert [list(codes) for codes in got["codes"]] == [
                 u["suggested"] for u in answer["units"]

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import httpx
 
-from tests.test_service_support import CODED_ROWS, create_project, running_service, service_settings
+from tests.test_service_support import (
+    CODED_ROWS,
+    checked,
+    create_project,
+    running_service,
+    service_settings,
+)
 
 CLIENTS = 20
 ROUNDS = 4  # per client; every loop is bounded, so a hang fails by timeout instead of spinning
@@ -52,7 +58,9 @@ def _client_work(base_url: str, worker: int) -> tuple[list[int], list[int]]:
 def test_twenty_concurrent_clients_lose_nothing(tmp_path: Path) -> None:
     with running_service(service_settings(tmp_path / "data")) as client:
         create_project(client)
-        seeded = client.post("/v1/projects/p1/exemplars", json={"exemplars": CODED_ROWS}).json()
+        seeded = checked(
+            client.post("/v1/projects/p1/exemplars", json={"exemplars": CODED_ROWS}), 201
+        )
         base_url = str(client.base_url)
         with ThreadPoolExecutor(CLIENTS) as pool:
             futures = [pool.submit(_client_work, base_url, worker) for worker in range(CLIENTS)]

@@ -23,6 +23,7 @@ from tests.test_service_support import (
     CODED_ROWS,
     TRANSCRIPT_TXT,
     add_exemplars,
+    checked,
     create_project,
     running_service,
     service_settings,
@@ -155,7 +156,7 @@ def test_the_bundled_path_reads_the_text_alone_and_scores_do_not_move(tmp_path: 
         create_project(client)
         add_exemplars(client, "p1", [{**row, "speaker": "P1"} for row in CODED_ROWS])
         _upload_transcript(client)
-        client.post("/v1/projects/p1/transcripts/Interview-7/suggestions")
+        checked(client.post("/v1/projects/p1/transcripts/Interview-7/suggestions"))
         with_context = _suggest(
             client, sentences=[POISON], speakers=["P3"], previous_texts=[QUESTION]
         )

@@ -19,6 +19,7 @@ from service.api.problems import ERROR_STATUS
 from tests.test_service_support import (
     CODED_ROWS,
     add_exemplars,
+    checked,
     create_project,
     running_service,
     service_settings,
@@ -199,7 +200,7 @@ def test_batches_over_the_limits_are_422(client: httpx.Client) -> None:
     many = [{"transcript_id": "m", "text": f"x {i}", "codes": []} for i in range(21)]
     _problem(client.post("/v1/projects/p1/exemplars", json={"exemplars": many}), 422)
     text = "".join(f"A: sentence number {i}.\n" for i in range(5))
-    client.post("/v1/projects/p1/transcripts", files={"file": ("five.txt", text)})
+    checked(client.post("/v1/projects/p1/transcripts", files={"file": ("five.txt", text)}), 201)
     _problem(client.post("/v1/projects/p1/transcripts/five/suggestions", json={}), 422)
     paged = client.post("/v1/projects/p1/transcripts/five/suggestions", json={"limit": 3})
     assert paged.status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from tests.test_service_support import (
     SMALL_CODEBOOK,
     TRANSCRIPT_TXT,
     add_exemplars,
+    checked,
     create_project,
     running_service,
     service_settings,
@@ -29,12 +31,19 @@ def _suggest(client: httpx.Client, text: str, **options: object) -> dict[str, ob
     return unit
 
 
+def _decide(client: httpx.Client, decision: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = checked(client.post("/v1/projects/p1/decisions", json=decision), 201)
+    return answer
+
+
 def test_cold_start_then_exemplars_then_decisions_shape_the_suggestions(tmp_path: Path) -> None:
     with running_service(service_settings(tmp_path / "data")) as client:
         create_project(client)
-        cold = client.post(
-            "/v1/projects/p1/suggestions", json={"sentences": ["poison the training data"]}
-        ).json()
+        cold = checked(
+            client.post(
+                "/v1/projects/p1/suggestions", json={"sentences": ["poison the training data"]}
+            )
+        )
         assert cold["cold_start"] is True
         assert cold["method"] == "prototype"
         top = cold["units"][0]["suggestions"][0]
@@ -51,16 +60,16 @@ def test_cold_start_then_exemplars_then_decisions_shape_the_suggestions(tmp_path
 
         # A coder changes the coding of a new sentence; it is an exemplar at once.
         odd = "Bananas are a threat to the pipeline."
-        decision = client.post(
-            "/v1/projects/p1/decisions",
-            json={
+        decision = _decide(
+            client,
+            {
                 "action": "change",
                 "coder": "ana",
                 "text": odd,
                 "suggested": [],
                 "codes": ["T.2"],
             },
-        ).json()
+        )
         assert decision["exemplar_id"] is not None
         unit = _suggest(client, odd)
         evasion = next(s for s in unit["suggestions"] if s["code"] == "T.2")  # type: ignore[attr-defined]
@@ -75,9 +84,11 @@ def test_cold_start_then_exemplars_then_decisions_shape_the_suggestions(tmp_path
         # Every code passes a threshold of 0; no unit gets more codes than a training unit had.
         assert all(s["threshold"] == 0.0 for s in eager["suggestions"])  # type: ignore[attr-defined]
         assert eager["suggested"] == ["T.1"]
-        proto = client.post(
-            "/v1/projects/p1/suggestions", json={"sentences": ["poison"], "method": "prototype"}
-        ).json()
+        proto = checked(
+            client.post(
+                "/v1/projects/p1/suggestions", json={"sentences": ["poison"], "method": "prototype"}
+            )
+        )
         assert (proto["method"], proto["cold_start"]) == ("prototype", False)
 
         metrics = client.get("/metrics").text
@@ -103,17 +114,20 @@ def test_transcript_upload_suggest_and_decide_on_stored_sentences(tmp_path: Path
         page = client.get("/v1/projects/p1/transcripts").json()
         assert [t["id"] for t in page["items"]] == ["Interview-7"]
 
-        suggested = client.post(
-            "/v1/projects/p1/transcripts/Interview-7/suggestions", json={"offset": 1, "limit": 2}
-        ).json()
+        suggested = checked(
+            client.post(
+                "/v1/projects/p1/transcripts/Interview-7/suggestions",
+                json={"offset": 1, "limit": 2},
+            )
+        )
         units = suggested["units"]
         assert [u["unit"]["sentence_index"] for u in units] == [1, 2]
         assert units[0]["unit"]["speaker"] == "P3"
 
         index = units[1]["unit"]["sentence_index"]
-        first = client.post(
-            "/v1/projects/p1/decisions",
-            json={
+        first = _decide(
+            client,
+            {
                 "action": "accept",
                 "coder": "ana",
                 "transcript_id": "Interview-7",
@@ -122,10 +136,10 @@ def test_transcript_upload_suggest_and_decide_on_stored_sentences(tmp_path: Path
                 "agent": suggested["agent"],
                 "method": suggested["method"],
             },
-        ).json()
-        second = client.post(
-            "/v1/projects/p1/decisions",
-            json={
+        )
+        second = _decide(
+            client,
+            {
                 "action": "change",
                 "coder": "ben",
                 "transcript_id": "Interview-7",
@@ -133,18 +147,18 @@ def test_transcript_upload_suggest_and_decide_on_stored_sentences(tmp_path: Path
                 "suggested": units[1]["suggested"],
                 "codes": ["T.1", "P"],
             },
-        ).json()
+        )
         assert second["replaced_exemplar_id"] == first["exemplar_id"]
-        rejected = client.post(
-            "/v1/projects/p1/decisions",
-            json={
+        rejected = _decide(
+            client,
+            {
                 "action": "reject",
                 "coder": "ana",
                 "transcript_id": "Interview-7",
                 "sentence_index": 0,
                 "suggested": ["P"],
             },
-        ).json()
+        )
         assert rejected["exemplar_id"] is None
         log = client.get("/v1/projects/p1/decisions").json()["items"]
         assert [d["action"] for d in log] == ["accept", "change", "reject"]
@@ -212,27 +226,33 @@ def test_a_restart_keeps_everything(tmp_path: Path) -> None:
     with running_service(settings) as client:
         create_project(client)
         add_exemplars(client, "p1", CODED_ROWS)
-        client.post("/v1/projects/p1/transcripts", files={"file": ("t9.txt", TRANSCRIPT_TXT)})
-        client.post(
-            "/v1/projects/p1/decisions",
-            json={"action": "change", "coder": "ana", "text": "odd one", "codes": ["T.2"]},
+        upload = client.post(
+            "/v1/projects/p1/transcripts", files={"file": ("t9.txt", TRANSCRIPT_TXT)}
         )
-        client.put("/v1/projects/p1/codebook", json={"shipped_codebook": "interview"})
+        checked(upload, 201)
+        decision = {"action": "change", "coder": "ana", "text": "odd one", "codes": ["T.2"]}
+        checked(client.post("/v1/projects/p1/decisions", json=decision), 201)
+        # A codebook that keeps every code the exemplars use, plus one: the store accepts it.
+        bigger = {**SMALL_CODEBOOK, "codes": [*SMALL_CODEBOOK["codes"], {"id": "X", "name": "x"}]}
+        replaced = checked(client.put("/v1/projects/p1/codebook", json={"codebook": bigger}))
         before = {
-            path: client.get(path).json()
+            path: checked(client.get(path))
             for path in (
                 "/v1/projects/p1",
                 "/v1/projects/p1/exemplars?limit=500",
                 "/v1/projects/p1/decisions",
                 "/v1/projects/p1/transcripts/t9",
+                "/v1/projects/p1/codebook",
                 "/v1/projects/p1/codebook/versions",
             )
         }
+        assert before["/v1/projects/p1/codebook"]["version"] == replaced["version"]
+        assert len(before["/v1/projects/p1/codebook/versions"]["items"]) == 2
         suggestion = _suggest(client, "Someone could poison the data.")
     index_state = settings.projects_dir / "p1" / "index-state.json"
     assert index_state.is_file()  # saved at shutdown
     with running_service(settings) as client:
-        after = {path: client.get(path).json() for path in before}
+        after = {path: checked(client.get(path)) for path in before}
         assert after == before
         assert _suggest(client, "Someone could poison the data.") == suggestion
 

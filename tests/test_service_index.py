@@ -18,6 +18,7 @@ from service.store.project_index import INDEX_FOLDER, STATE_FILE
 from tests.test_service_support import (
     CODED_ROWS,
     add_exemplars,
+    checked,
     create_project,
     running_service,
     service_settings,
@@ -41,9 +42,11 @@ def index_log() -> Iterator[list[str]]:
 
 
 def _nearest_id(client: httpx.Client, text: str) -> int:
-    unit = client.post(
-        "/v1/projects/p1/suggestions", json={"sentences": [text], "evidence": 20, "k": 20}
-    ).json()["units"][0]
+    unit = checked(
+        client.post(
+            "/v1/projects/p1/suggestions", json={"sentences": [text], "evidence": 20, "k": 20}
+        )
+    )["units"][0]
     evidence = [e for code in unit["suggestions"] for e in code["evidence"]]
     evidence += unit["no_code_evidence"]
     best: int = max(evidence, key=lambda e: e["similarity"])["exemplar_id"]

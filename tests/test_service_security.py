@@ -23,6 +23,7 @@ from service.store.database import Store
 from tests.test_service_support import (
     CODED_ROWS,
     TRANSCRIPT_TXT,
+    checked,
     create_project,
     running_service,
     service_settings,
@@ -153,10 +154,13 @@ def test_the_service_makes_no_outbound_connection(
     monkeypatch.setattr(socket.socket, "connect", recording_connect)
     with running_service(service_settings(tmp_path / "data")) as client:
         create_project(client)
-        client.post("/v1/projects/p1/transcripts", files={"file": ("t.txt", TRANSCRIPT_TXT)})
-        client.post("/v1/projects/p1/transcripts/t/suggestions", json={})
-        client.post("/v1/projects/p1/exemplars", json={"exemplars": CODED_ROWS})
-        client.post("/v1/projects/p1/evaluations", json={"methods": ["knn"]})
+        upload = client.post(
+            "/v1/projects/p1/transcripts", files={"file": ("t.txt", TRANSCRIPT_TXT)}
+        )
+        checked(upload, 201)
+        checked(client.post("/v1/projects/p1/transcripts/t/suggestions", json={}))
+        checked(client.post("/v1/projects/p1/exemplars", json={"exemplars": CODED_ROWS}), 201)
+        checked(client.post("/v1/projects/p1/evaluations", json={"methods": ["knn"]}))
     assert targets
     hosts = {address[0] for address in targets if isinstance(address, tuple)}
     assert hosts <= {"127.0.0.1"}, hosts

@@ -122,6 +122,13 @@ def running_service(
         yield client
 
 
+def checked(response: httpx.Response, status: int = 200) -> Any:
+    """The answer's JSON body once its status is the one expected (set-up requests too: a
+    test built on a refused request tests nothing)."""
+    assert response.status_code == status, response.text
+    return response.json()
+
+
 def create_project(client: httpx.Client, project_id: str = "p1", **extra: Any) -> dict[str, Any]:
     body = {"id": project_id, "codebook": SMALL_CODEBOOK, **extra}
     response = client.post("/v1/projects", json=body)
