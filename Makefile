@@ -2,6 +2,8 @@
 #   make serve   install, then run the service on the embedded defaults
 #   make test    install with the dev tools, then lint, type-check and run the quick tests
 # and make test-slow for the slow ones (real model, datasets, subprocess kills; CI runs both).
+# make reliability runs the long reliability suite (tens of minutes) and appends its figures to
+# eval/RESULTS.md; its short versions are slow tests.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -10,7 +12,8 @@ TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 PYPI_INDEX ?= https://pypi.org/simple
 
-.PHONY: install install-dev serve test test-slow test-all lint typecheck pytest pytest-slow
+.PHONY: install install-dev serve test test-slow test-all lint typecheck pytest pytest-slow \
+	reliability
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,3 +69,8 @@ pytest-slow:
 test: install-dev lint typecheck pytest
 test-slow: install-dev pytest-slow
 test-all: test test-slow
+
+# Every long part of tests/reliability in turn; RELIABILITY_ARGS passes options through, e.g.
+# make reliability RELIABILITY_ARGS='--parts crash --part-args crash="--cycles 5"'
+reliability: install-dev
+	$(BIN)/python -m tests.reliability $(RELIABILITY_ARGS)

@@ -65,3 +65,8 @@ def test_quick_and_slow_tests_are_separate_steps(project: Path) -> None:
     ci = (REPO_ROOT / ".ci" / "run").read_text()
     assert "make test\n" in ci
     assert "make test-slow" in ci
+
+
+def test_the_long_reliability_suite_is_one_make_target(project: Path) -> None:
+    long_run = _dry_run(project, "-o", ".venv/.installed-dev", "reliability").splitlines()
+    assert long_run == [".venv/bin/python -m tests.reliability "]

@@ -155,9 +155,11 @@ def free_port() -> int:
 class ServerProcess:
     """``python -m service.cli.serve`` in a subprocess, with the hashing test encoder."""
 
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
+    def __init__(self, data_dir: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
+        self.env = env or {}
+        """More INTERCODER_* settings for the server (they win over the defaults here)."""
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -172,6 +174,7 @@ class ServerProcess:
             "INTERCODER_DATA_DIR": str(self.data_dir),
             "INTERCODER_TEST_ENCODER": "hashing",
             "INTERCODER_INDEX_SAVE_SECONDS": "0.3",
+            **self.env,
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
