@@ -175,3 +175,28 @@ def _insert_batch(database: Path, state: str) -> str:
              '"output_format": "parquet"}'),
         )  # fmt: skip
     return batch_id
+
+
+def test_a_crash_between_a_projects_deletion_and_its_cleanup_leaves_no_results(
+    tmp_path: Path,
+) -> None:
+    """The deletion committed, then the process died before removing the project's files (as
+    a kill -9 there does): the next start removes them, and keeps a live project's."""
+    settings = service_settings(tmp_path / "data")
+    with running_service(settings) as client:
+        _set_up(client)
+        create_project(client, "p2")
+        done = _start(client, {})
+        assert done["state"] == "done", done["error"]
+    kept = settings.data_dir / "batches" / "p1" / done["id"]
+    assert kept.is_dir()
+    left = settings.data_dir / "batches" / "p2" / ("cd" * 16)
+    left.mkdir(parents=True)
+    (left / "result.parquet").write_bytes(b"the coded sentences of a deleted project")
+    with sqlite3.connect(settings.database_path) as connection:  # the deletion's commit alone
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("DELETE FROM projects WHERE id = 'p2'")
+    with running_service(settings) as client:
+        assert checked(client.get("/v1/projects/p1/batches"))
+    assert not (settings.data_dir / "batches" / "p2").exists()
+    assert kept.is_dir()

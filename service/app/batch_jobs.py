@@ -130,6 +130,16 @@ def remove_project_batches(workspace: Workspace, project_id: str) -> None:
     shutil.rmtree(workspace.settings.batches_dir / project_id, ignore_errors=True)
 
 
+def remove_orphan_batch_folders(workspace: Workspace, known: set[str]) -> None:
+    """Remove the batch results of projects the database no longer has: a crash between a
+    project's deletion and the removal of its files must not leave its coded sentences."""
+    folder = workspace.settings.batches_dir
+    if folder.is_dir():
+        for project in folder.iterdir():
+            if project.is_dir() and project.name not in known:
+                shutil.rmtree(project, ignore_errors=True)
+
+
 # ----- the worker ---------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 from models.context import encode_units
 from models.encoder import Encoder
-from service.app.batch_jobs import resume_unfinished_batches
+from service.app.batch_jobs import remove_orphan_batch_folders, resume_unfinished_batches
 from service.app.engine import SuggestionEngine
 from service.app.keys import check_can_start
 from service.app.runtime import build_encoder
@@ -67,7 +67,8 @@ def open_workspace(
     settings: Settings, encoder: Encoder | None, metrics: Metrics, *, run_batches: bool = False
 ) -> tuple[Workspace, IndexSaver]:
     """The workspace, ready; ``run_batches``: also resume the batch runs a stopped service
-    left unfinished (the service does; a command line borrowing the store does not)."""
+    left unfinished, and remove the results of projects deleted just before a crash (the
+    service does; a command line borrowing the store does not)."""
     store = Store(settings.database_path)
     chosen: SerialEncoder | None = None
     try:
@@ -82,7 +83,7 @@ def open_workspace(
             engine=SuggestionEngine(store, indexes, chosen),
             metrics=metrics,
         )
-        _open_projects(state)
+        known = _open_projects(state)
     except BaseException:
         store.close()
         if chosen is not None:
@@ -90,7 +91,10 @@ def open_workspace(
         raise
     saver = IndexSaver(indexes, settings.index_save_seconds)
     saver.start()
-    resumed = resume_unfinished_batches(state) if run_batches else 0
+    resumed = 0
+    if run_batches:  # the service owns the batch folders; a command line leaves them alone
+        remove_orphan_batch_folders(state, known)
+        resumed = resume_unfinished_batches(state)
     if resumed:
         logger.info("resuming %d unfinished batch run(s)", resumed)
     logger.info(
@@ -109,13 +113,16 @@ def close_workspace(state: Workspace, saver: IndexSaver) -> None:
     logger.info("service stopped", extra={"indexes_saved": saved})
 
 
-def _open_projects(state: Workspace) -> None:
+def _open_projects(state: Workspace) -> set[str]:
+    """Open every project's index; the ids of the projects."""
     with state.store.read() as connection:
         projects_now = all_projects(connection)
     for project in projects_now:
         _reembed_if_model_changed(state, project.id)
         state.open_project_index(project.id)
-    state.indexes.remove_orphans({project.id for project in projects_now})
+    known = {project.id for project in projects_now}
+    state.indexes.remove_orphans(known)
+    return known
 
 
 def _reembed_if_model_changed(state: Workspace, project_id: str) -> None:
