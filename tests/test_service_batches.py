@@ -4,17 +4,24 @@ the per-transcript suggestions; trust verdicts from the last evaluation; resumed
 from __future__ import annotations
 
 import io
+import logging
 import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pandas as pd
+import pytest
 
+from models.encoder import Embeddings
+from models.testing import HashingEncoder
+from service.api.main import create_app
 from tests.test_service_support import (
     CODED_ROWS,
     SMALL_CODEBOOK,
@@ -23,6 +30,7 @@ from tests.test_service_support import (
     checked,
     create_project,
     running_service,
+    serve_in_thread,
     service_settings,
 )
 
@@ -200,3 +208,59 @@ def test_a_crash_between_a_projects_deletion_and_its_cleanup_leaves_no_results(
         assert checked(client.get("/v1/projects/p1/batches"))
     assert not (settings.data_dir / "batches" / "p2").exists()
     assert kept.is_dir()
+
+
+class _HeldEncoder(HashingEncoder):
+    """The hashing encoder, made to wait inside ``encode`` while ``hold`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold = False
+        self.waiting = threading.Event()
+        self.release = threading.Event()
+
+    def encode(self, texts: list[str]) -> Embeddings:
+        if self.hold:
+            self.waiting.set()
+            self.release.wait(timeout=60)
+        return super().encode(texts)
+
+
+@pytest.fixture
+def batch_errors() -> Iterator[list[str]]:
+    """Errors the batch worker logs (the service's JSON logging does not reach caplog)."""
+    errors: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            errors.append(record.getMessage())
+
+    handler = Collect(level=logging.ERROR)
+    logger = logging.getLogger("intercoder.service.batches")
+    logger.addHandler(handler)
+    yield errors
+    logger.removeHandler(handler)
+
+
+def test_a_project_deleted_while_its_batch_runs_leaves_no_results_and_no_error(
+    tmp_path: Path, batch_errors: list[str]
+) -> None:
+    """The deletion removes the project's batch folder while its batch is coding; whatever the
+    batch writes after that (its journal, a part) must go too, and nothing is logged as an
+    error: the batch stops because its project is gone."""
+    settings = service_settings(tmp_path / "data")
+    encoder = _HeldEncoder()
+    app = create_app(settings, encoder=encoder)
+    with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        _set_up(client)
+        encoder.hold = True
+        checked(client.post("/v1/projects/p1/batches", json={}), 202)
+        assert encoder.waiting.wait(timeout=60), "the batch never reached the encoder"
+        assert client.delete("/v1/projects/p1").status_code == 204
+        encoder.hold = False
+        encoder.release.set()
+        worker_done = threading.Event()
+        app.state.service.batches.submit(worker_done.set)  # runs after the batch, in turn
+        assert worker_done.wait(timeout=60)
+    assert not (settings.data_dir / "batches" / "p1").exists()
+    assert batch_errors == []

@@ -10,6 +10,7 @@ that every row comes from one coder.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -34,6 +35,7 @@ from service.errors import ConflictError, NotFoundError
 from service.store.batches import (
     BatchRow,
     BatchState,
+    batch_exists,
     get_batch,
     insert_batch,
     list_batches,
@@ -155,8 +157,27 @@ def _run_guarded(workspace: Workspace, row: BatchRow) -> None:
     except IntercoderError as error:
         _finish(workspace.store, row.id, "failed", error=str(error))
     except Exception as error:  # a worker thread has nobody else to tell
-        logger.exception("batch %s failed", row.id)
-        _finish(workspace.store, row.id, "failed", error=f"{type(error).__name__}: {error}")
+        if _recorded(workspace.store, row.id):  # else its project's deletion took its folder
+            logger.exception("batch %s failed", row.id)
+            _finish(workspace.store, row.id, "failed", error=f"{type(error).__name__}: {error}")
+    if not _recorded(workspace.store, row.id):
+        _remove_deleted_projects_batch(workspace, row)
+
+
+def _recorded(store: Store, batch_id: str) -> bool:
+    with store.read() as connection:
+        return batch_exists(connection, batch_id)
+
+
+def _remove_deleted_projects_batch(workspace: Workspace, row: BatchRow) -> None:
+    """The batch's project was deleted while it ran (its row went with it). The deletion
+    removed the project's folder, but the batch may have written into it since (its journal,
+    a part): checked after the batch's last write, so no coded sentence stays behind."""
+    folder = batch_folder(workspace, row.project_id, row.id)
+    shutil.rmtree(folder, ignore_errors=True)
+    with contextlib.suppress(OSError):  # the project's folder, unless a namesake uses it
+        folder.parent.rmdir()
+    logger.info("batch %s stopped: its project %s was deleted", row.id, row.project_id)
 
 
 def _run(workspace: Workspace, row: BatchRow) -> None:

@@ -61,6 +61,12 @@ def get_batch(connection: sqlite3.Connection, project_id: str, batch_id: str) ->
     return _batch(row)
 
 
+def batch_exists(connection: sqlite3.Connection, batch_id: str) -> bool:
+    """Whether the batch is recorded (a deleted project's batches are not)."""
+    found = connection.execute("SELECT 1 FROM batches WHERE id = ?", (batch_id,)).fetchone()
+    return found is not None
+
+
 def list_batches(connection: sqlite3.Connection, project_id: str) -> list[BatchRow]:
     require_project(connection, project_id)
     rows = connection.execute(
