@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from service.store.project_index import INDEX_FOLDER, STATE_FILE
 from tests.reliability.crash_checks import (
     check_acknowledged,
     check_indexes,
+    check_leftovers,
     check_server_counts,
     check_whole,
     read_database,
@@ -64,11 +66,14 @@ PROBE_METHODS = ("linear", "knn", "prototype")
 class CrashOptions:
     cycles: int = 50
     writers: int = 4
-    kill_after: tuple[float, float] = (0.5, 3.0)
+    kill_after: tuple[float, float] = (1.0, 4.0)
     """Seconds of writing before the kill, drawn uniformly between the two."""
     seed_exemplars: int = 500
     rebuild_every: int = 5
     index_save_seconds: float = 0.05
+    startup_kills: float = 0.2
+    """The share of restarts that are killed too, before the server is ready (while it opens
+    the store and rebuilds the indexes the last kill left out of step)."""
     seed: int = 0
 
 
@@ -84,8 +89,10 @@ class CrashSummary:
     rebuild_checks: int = 0
     rebuild_mismatches: list[str] = field(default_factory=list)
     server_errors: list[str] = field(default_factory=list)
+    writer_errors: list[str] = field(default_factory=list)
     tracebacks: int = 0
     hung_writers: int = 0
+    failed_starts: list[str] = field(default_factory=list)
     restart_seconds: list[float] = field(default_factory=list)
     kills_during: Counter[str] = field(default_factory=Counter)
     other_answers: Counter[str] = field(default_factory=Counter)
@@ -113,7 +120,8 @@ class CrashSummary:
             ),
             ("5xx answers", str(len(self.server_errors))),
             ("server tracebacks", str(self.tracebacks)),
-            ("writers hung", str(self.hung_writers)),
+            ("writers hung / failed", f"{self.hung_writers} / {len(self.writer_errors)}"),
+            ("servers that failed to start", str(len(self.failed_starts))),
             (
                 "restart to ready s (median/max)",
                 f"{statistics.median(seconds):.2f} / {max(seconds):.2f}",
@@ -132,6 +140,8 @@ class CrashSummary:
             *self.index,
             *self.rebuild_mismatches,
             *self.server_errors,
+            *self.writer_errors,
+            *self.failed_starts,
         ]
 
 
@@ -150,7 +160,7 @@ class CrashRun:
         self.qdpx = study_qdpx()
         self.reference = (ImportCounts(0, 0, 0), 0)
 
-    def run(self, report: Any = print) -> CrashSummary:
+    def run(self, report: Callable[[str], None] = print) -> CrashSummary:
         self.server.start()
         try:
             self._set_up()
@@ -163,6 +173,7 @@ class CrashRun:
             self.server.stop()
         self.summary.acknowledged = self.ledger.acknowledged
         self.summary.server_errors = self.ledger.server_errors
+        self.summary.writer_errors = self.ledger.writer_errors
         self.summary.other_answers = self.ledger.other_answers
         self.summary.tracebacks = self.server.log_path.read_text(errors="replace").count(
             "Traceback"
@@ -237,11 +248,24 @@ class CrashRun:
         for thread in threads:
             thread.join(timeout=120)
         self.summary.hung_writers += sum(thread.is_alive() for thread in threads)
+        if self.rng.random() < self.options.startup_kills:
+            self._kill_during_start_up(cycle)
         started = time.perf_counter()
         self.server.start(timeout=300)
         self.summary.restart_seconds.append(time.perf_counter() - started)
         self.summary.cycles = cycle
         self._check(cycle)
+
+    def _kill_during_start_up(self, cycle: int) -> None:
+        try:
+            self.server.start(timeout=self.rng.uniform(0.3, 3.0))
+        except RuntimeError as error:
+            assert self.server.process is not None
+            if self.server.process.poll() is not None:  # it stopped by itself: a finding
+                self.summary.failed_starts.append(f"cycle {cycle}: {error}")
+                return
+            self.summary.kills_during["start-up"] += 1  # not ready yet
+        self.server.kill()
 
     def _index_save_was_interrupted(self) -> bool:
         """A save leaves temporary files beside the index until it completes."""
@@ -258,6 +282,7 @@ class CrashRun:
         self.summary.half_applied += [
             tag + p for p in check_whole(stored, self.ledger, self.reference)
         ]
+        self.summary.half_applied += [tag + p for p in check_leftovers(stored, self.data_dir)]
         self.summary.index += [tag + p for p in check_indexes(stored, self.data_dir)]
         self.summary.index += [tag + p for p in check_server_counts(stored, self.server.url)]
 
@@ -284,6 +309,7 @@ class CrashRun:
     def _progress(self, cycle: int) -> str:
         acknowledged = sum(self.ledger.acknowledged[kind] for kind in WRITES)
         problems = len(self.summary.problems())
+        problems += len(self.ledger.server_errors) + len(self.ledger.writer_errors)
         restart = self.summary.restart_seconds[-1]
         return (
             f"cycle {cycle}/{self.options.cycles}: restart {restart:.2f} s, "
@@ -318,6 +344,7 @@ def _parse(argv: list[str]) -> tuple[CrashOptions, Path | None]:
     parser.add_argument("--seed-exemplars", type=int, default=defaults.seed_exemplars)
     parser.add_argument("--rebuild-every", type=int, default=defaults.rebuild_every)
     parser.add_argument("--index-save-seconds", type=float, default=defaults.index_save_seconds)
+    parser.add_argument("--startup-kills", type=float, default=defaults.startup_kills)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument(
         "--keep", type=Path, help="a folder for the data and the server log, kept afterwards"
@@ -332,6 +359,7 @@ def _parse(argv: list[str]) -> tuple[CrashOptions, Path | None]:
         seed_exemplars=args.seed_exemplars,
         rebuild_every=args.rebuild_every,
         index_save_seconds=args.index_save_seconds,
+        startup_kills=args.startup_kills,
         seed=args.seed,
     )
     return options, args.keep

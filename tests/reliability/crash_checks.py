@@ -114,7 +114,14 @@ def check_acknowledged(stored: Stored, ledger: Ledger) -> list[str]:
     ]
     versions = {v for p, v, _ in stored.codebooks if p == PROJECT}
     lost += [f"codebook version {v}" for v in sorted(ledger.codebook_versions - versions)]
-    lost += [f"imported project {p}" for p in ledger.imports if p not in stored.projects]
+    lost += [
+        f"imported project {p}"
+        for p in ledger.imports
+        if p not in stored.projects and p not in ledger.project_delete_sent
+    ]
+    lost += [
+        f"deleted project {p} came back" for p in ledger.projects_deleted if p in stored.projects
+    ]
     return lost
 
 
@@ -193,6 +200,16 @@ def _partial_imports(stored: Stored, reference: tuple[ImportCounts, int]) -> lis
         f"a whole import {expected}"
         for p, got in sorted(found.items())
         if got != expected
+    ]
+
+
+def check_leftovers(stored: Stored, data_dir: Path) -> list[str]:
+    """No index or batch results of a project the database no longer has (its sentences)."""
+    return [
+        f"files of the deleted project {folder.name} remain in {folder.parent.name}/"
+        for parent in ("projects", "batches")
+        for folder in sorted((data_dir / parent).glob("*"))
+        if folder.is_dir() and folder.name not in stored.projects
     ]
 
 

@@ -24,7 +24,15 @@ from tests.test_service_support import SMALL_CODEBOOK
 PROJECT = "p1"
 CODES = ("T.1", "T.2", "P")
 WORDS = ("poison", "training", "data", "attackers", "craft", "inputs", "retrain", "weekly")
-WRITES = ("exemplar_add", "exemplar_delete", "decision", "transcript", "codebook", "refi_import")
+WRITES = (
+    "exemplar_add",
+    "exemplar_delete",
+    "decision",
+    "transcript",
+    "codebook",
+    "refi_import",
+    "project_delete",
+)
 """The kinds of acknowledged writes that must survive a kill."""
 REFI_PREFIX = "refi-"
 """Projects made by REFI-QDA imports have ids starting with this."""
@@ -57,9 +65,15 @@ class Ledger:
     """Acknowledged transcripts: id -> sentence count."""
     codebook_versions: set[str] = field(default_factory=set)
     imports: dict[str, ImportCounts] = field(default_factory=dict)
+    deletable: list[str] = field(default_factory=list)
+    """Imported projects no writer has chosen to delete yet."""
+    project_delete_sent: set[str] = field(default_factory=set)
+    projects_deleted: set[str] = field(default_factory=set)
     other_answers: Counter[str] = field(default_factory=Counter)
     """Answers that are neither success nor 5xx, by 'kind status' (reported, not failures)."""
     server_errors: list[str] = field(default_factory=list)
+    writer_errors: list[str] = field(default_factory=list)
+    """Exceptions that ended a writer other than the server going away."""
     in_flight: Counter[str] = field(default_factory=Counter)
 
     def add_acknowledged(self, kind: str) -> None:
@@ -101,6 +115,10 @@ class Writer:
                     self.rng.choices(operations, weights)[0]()
                 except ServerGoneError:
                     return
+                except Exception as error:  # handed to the run, which reports it; never lost
+                    with self.ledger.lock:
+                        self.ledger.writer_errors.append(f"writer {self.number}: {error!r}")
+                    return
 
     def _mix(self) -> list[tuple[Callable[[], None], int]]:
         return [
@@ -111,6 +129,7 @@ class Writer:
             (self.upload_transcript, 10),
             (self.replace_codebook, 4),
             (self.import_refi, 4),
+            (self.delete_imported_project, 2),
             (self.suggest, 17),
             (self.start_batch, 2),
         ]
@@ -123,6 +142,10 @@ class Writer:
             self.ledger.in_flight[kind] += 1
         try:
             response = self.client.request(method, path, **request)
+        except httpx.TimeoutException as error:  # a kill resets connections: this is a hang
+            with self.ledger.lock:
+                self.ledger.server_errors.append(f"{kind}: no answer ({error!r})")
+            raise ServerGoneError from error
         except httpx.TransportError as error:
             raise ServerGoneError from error
         finally:
@@ -254,6 +277,20 @@ class Writer:
             counts = ImportCounts(answer["transcripts"], answer["sentences"], answer["exemplars"])
             with self.ledger.lock:
                 self.ledger.imports[project_id] = counts
+                self.ledger.deletable.append(project_id)
+
+    def delete_imported_project(self) -> None:
+        """Start a batch on an imported project, then delete the project (its files go too)."""
+        with self.ledger.lock:
+            if not self.ledger.deletable:
+                return
+            project_id = self.ledger.deletable.pop(self.rng.randrange(len(self.ledger.deletable)))
+            self.ledger.project_delete_sent.add(project_id)
+        self.send("batch", "POST", f"/v1/projects/{project_id}/batches", json={})
+        response = self.send("project_delete", "DELETE", f"/v1/projects/{project_id}")
+        if response.status_code == 204:
+            with self.ledger.lock:
+                self.ledger.projects_deleted.add(project_id)
 
     # ----- reads that make the coder refit, in the request or in the background -------------
 
