@@ -176,13 +176,28 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def _without_note(argv: list[str]) -> list[str]:
+    """The suite's arguments as RESULTS.md shows them: the note is shown as text instead."""
+    shown: list[str] = []
+    skip = False
+    for argument in argv:
+        if skip:
+            skip = False
+        elif argument == "--note":
+            skip = True
+        elif not argument.startswith("--note="):
+            shown.append(argument)
+    return shown
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     when = datetime.now(UTC)
     runs = [
         run_part(part, args.extra.get(part, []), args.timeout_minutes * 60) for part in args.parts
     ]
-    section = markdown(runs, args.note, when, sys.argv[1:] if argv is None else argv)
+    given = sys.argv[1:] if argv is None else argv
+    section = markdown(runs, args.note, when, _without_note(given))
     print("\n" + section)
     if not args.no_results:
         append_section(args.results, section)

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.suite import append_section, markdown, parse_figure, run_part
+from tests.reliability.suite import (
+    _without_note,
+    append_section,
+    markdown,
+    parse_figure,
+    run_part,
+)
 
 PARTS = {
     "good": "print('warming up')\nprint('RESULT cycles: 3')\nprint('RESULT lost: 0 (a|b)')\n",
@@ -63,3 +69,13 @@ def test_the_section_is_appended_at_the_end(tmp_path: Path) -> None:
     results.write_text("# Results\n\n## Earlier\n\ntext\n")
     append_section(results, "## Reliability suite, today\n")
     assert results.read_text() == "# Results\n\n## Earlier\n\ntext\n\n## Reliability suite, today\n"
+
+
+def test_results_show_the_command_without_the_note() -> None:
+    given = ["--parts", "crash", "--note", "Shared machine.", "--note=again"]
+    assert _without_note(given) == ["--parts", "crash"]
+    section = markdown(
+        [], "Shared machine.", datetime(2026, 12, 5, tzinfo=UTC), ["--parts", "crash"]
+    )
+    assert "`python -m tests.reliability --parts crash` on " in section
+    assert section.count("Shared machine.") == 1
