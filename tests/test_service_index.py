@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -129,3 +130,38 @@ def test_stored_embeddings_are_float32_and_rebuild_the_index_exactly(tmp_path: P
             ).fetchone()
             stored = np.frombuffer(blob, dtype=np.float32)
             np.testing.assert_array_equal(stored, encoder.encode([text])[0])
+
+
+def test_a_project_deleted_during_an_index_save_leaves_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The periodic save of a project's index is under way when the project is deleted: the
+    deletion waits for it, so the save cannot write the folder again after its removal."""
+    from service.store import project_index
+
+    indexes = project_index.ProjectIndexes(tmp_path, model_id="m", dim=4)
+    indexes.create("p", "uid-1")
+    vectors = np.eye(4, dtype=np.float32)[:2]
+    indexes.get("p").apply(1, np.array([1, 2], dtype=np.int64), vectors)
+    saving, finish = threading.Event(), threading.Event()
+    real_save = project_index.save
+
+    def slow_save(*args: object) -> None:
+        saving.set()
+        finish.wait(timeout=30)
+        real_save(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(project_index, "save", slow_save)
+    saves: list[int] = []
+    saver = threading.Thread(target=lambda: saves.append(indexes.save_changed()))
+    saver.start()
+    assert saving.wait(timeout=30)
+    deleter = threading.Thread(target=indexes.drop, args=("p",))
+    deleter.start()
+    deleter.join(timeout=0.5)  # the deletion waits for the save ...
+    finish.set()
+    saver.join(timeout=30)
+    deleter.join(timeout=30)
+    assert saves == [1]
+    assert not (tmp_path / "p").exists()  # ... and removes what it wrote
+    assert indexes.save_changed() == 0

@@ -64,6 +64,7 @@ class ProjectIndex:
         self.counter = counter
         self._saved_counter = counter if saved else -1
         self._save_lock = threading.Lock()
+        self._retired = False
 
     def apply(
         self,
@@ -83,11 +84,17 @@ class ProjectIndex:
         """Save the index and its state file when changes were applied since the last save."""
         with self._save_lock:
             counter = self.counter
-            if counter == self._saved_counter:
+            if counter == self._saved_counter or self._retired:
                 return False
             save(self.directory, self.index, self.uid, counter)
             self._saved_counter = counter
             return True
+
+    def retire(self) -> None:
+        """Never save again (the project was deleted); waits for a save in progress, so the
+        project's folder can be removed without a save writing into it afterwards."""
+        with self._save_lock:
+            self._retired = True
 
 
 def save(directory: Path, index: ExemplarIndex, uid: str, counter: int) -> None:
@@ -217,7 +224,9 @@ class ProjectIndexes:
     def drop(self, project_id: str) -> None:
         """Forget a deleted project and remove its folder."""
         with self._lock:
-            self._open.pop(project_id, None)
+            dropped = self._open.pop(project_id, None)
+        if dropped is not None:
+            dropped.retire()
         shutil.rmtree(self.directory(project_id), ignore_errors=True)
 
     def remove_orphans(self, known: set[str]) -> None:
