@@ -19,14 +19,12 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import statistics
 import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +40,7 @@ from tests.reliability.crash_checks import (
     check_whole,
     read_database,
 )
+from tests.reliability.crash_summary import CrashSummary
 from tests.reliability.crash_workload import (
     PROJECT,
     REFI_PREFIX,
@@ -74,75 +73,9 @@ class CrashOptions:
     startup_kills: float = 0.2
     """The share of restarts that are killed too, before the server is ready (while it opens
     the store and rebuilds the indexes the last kill left out of step)."""
+    save_kills: float = 0.3
+    """The share of kills aimed at an index save: sent the moment a save's files appear."""
     seed: int = 0
-
-
-@dataclass
-class CrashSummary:
-    """The figures of a run, and every problem found."""
-
-    cycles: int = 0
-    acknowledged: Counter[str] = field(default_factory=Counter)
-    lost: list[str] = field(default_factory=list)
-    half_applied: list[str] = field(default_factory=list)
-    index: list[str] = field(default_factory=list)
-    rebuild_checks: int = 0
-    rebuild_mismatches: list[str] = field(default_factory=list)
-    server_errors: list[str] = field(default_factory=list)
-    writer_errors: list[str] = field(default_factory=list)
-    tracebacks: int = 0
-    hung_writers: int = 0
-    failed_starts: list[str] = field(default_factory=list)
-    restart_seconds: list[float] = field(default_factory=list)
-    kills_during: Counter[str] = field(default_factory=Counter)
-    other_answers: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def passed(self) -> bool:
-        return not self.problems() and not self.tracebacks and not self.hung_writers
-
-    def figures(self) -> list[tuple[str, str]]:
-        writes = sum(self.acknowledged[kind] for kind in WRITES)
-        by_kind = ", ".join(f"{kind} {self.acknowledged[kind]}" for kind in WRITES)
-        reads = ", ".join(f"{k} {self.acknowledged[k]}" for k in ("suggestion", "batch"))
-        seconds = self.restart_seconds or [0.0]
-        during = ", ".join(f"{k} {n}" for k, n in sorted(self.kills_during.items())) or "-"
-        return [
-            ("kill -9 cycles", str(self.cycles)),
-            ("acknowledged writes", f"{writes} ({by_kind})"),
-            ("acknowledged reads that refit", reads),
-            ("lost", str(len(self.lost))),
-            ("half-applied", str(len(self.half_applied))),
-            ("index out of step", str(len(self.index))),
-            (
-                "suggestions unlike a fresh rebuild's",
-                f"{len(self.rebuild_mismatches)} of {self.rebuild_checks} checks",
-            ),
-            ("5xx answers", str(len(self.server_errors))),
-            ("server tracebacks", str(self.tracebacks)),
-            ("writers hung / failed", f"{self.hung_writers} / {len(self.writer_errors)}"),
-            ("servers that failed to start", str(len(self.failed_starts))),
-            (
-                "restart to ready s (median/max)",
-                f"{statistics.median(seconds):.2f} / {max(seconds):.2f}",
-            ),
-            ("kills landing during", during),
-            (
-                "other 4xx answers",
-                ", ".join(f"{k} x{n}" for k, n in sorted(self.other_answers.items())) or "-",
-            ),
-        ]
-
-    def problems(self) -> list[str]:
-        return [
-            *self.lost,
-            *self.half_applied,
-            *self.index,
-            *self.rebuild_mismatches,
-            *self.server_errors,
-            *self.writer_errors,
-            *self.failed_starts,
-        ]
 
 
 class CrashRun:
@@ -239,6 +172,8 @@ class CrashRun:
         for thread in threads:
             thread.start()
         time.sleep(self.rng.uniform(*self.options.kill_after))
+        if self.rng.random() < self.options.save_kills:
+            self._wait_for_an_index_save(seconds=3.0)
         during = self.ledger.in_flight_now()
         self.server.kill()
         if self._index_save_was_interrupted():
@@ -267,6 +202,11 @@ class CrashRun:
             self.summary.kills_during["start-up"] += 1  # not ready yet
         self.server.kill()
 
+    def _wait_for_an_index_save(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self._index_save_was_interrupted():
+            time.sleep(0.0005)
+
     def _index_save_was_interrupted(self) -> bool:
         """A save leaves temporary files beside the index until it completes."""
         for folder in (self.data_dir / "projects").glob("*"):
@@ -294,6 +234,8 @@ class CrashRun:
         stored = read_database(self.database)
         tag = f"cycle {self.summary.cycles}, after a graceful stop: "
         self.summary.index += [tag + p for p in check_indexes(stored, self.data_dir)]
+        # Before any start-up clean-up: a running service leaves no file of a deleted project.
+        self.summary.half_applied += [tag + p for p in check_leftovers(stored, self.data_dir)]
         for folder in (self.data_dir / "projects").glob("*"):
             shutil.rmtree(folder / INDEX_FOLDER, ignore_errors=True)
             (folder / STATE_FILE).unlink(missing_ok=True)
@@ -345,6 +287,7 @@ def _parse(argv: list[str]) -> tuple[CrashOptions, Path | None]:
     parser.add_argument("--rebuild-every", type=int, default=defaults.rebuild_every)
     parser.add_argument("--index-save-seconds", type=float, default=defaults.index_save_seconds)
     parser.add_argument("--startup-kills", type=float, default=defaults.startup_kills)
+    parser.add_argument("--save-kills", type=float, default=defaults.save_kills)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument(
         "--keep", type=Path, help="a folder for the data and the server log, kept afterwards"
@@ -360,6 +303,7 @@ def _parse(argv: list[str]) -> tuple[CrashOptions, Path | None]:
         rebuild_every=args.rebuild_every,
         index_save_seconds=args.index_save_seconds,
         startup_kills=args.startup_kills,
+        save_kills=args.save_kills,
         seed=args.seed,
     )
     return options, args.keep
