@@ -8,6 +8,13 @@ from dataclasses import dataclass, field
 
 from tests.reliability.crash_workload import WRITES
 
+_KILLED_DURING = {
+    "suggestion": "a suggestion (its coder refits)",
+    "batch": "a batch request",
+    "start-up": "start-up (before ready)",
+}
+"""What a kind of request in flight at the kill means, where its name does not say it."""
+
 
 @dataclass
 class CrashSummary:
@@ -38,7 +45,9 @@ class CrashSummary:
         by_kind = ", ".join(f"{kind} {self.acknowledged[kind]}" for kind in WRITES)
         reads = ", ".join(f"{k} {self.acknowledged[k]}" for k in ("suggestion", "batch"))
         seconds = self.restart_seconds or [0.0]
-        during = ", ".join(f"{k} {n}" for k, n in sorted(self.kills_during.items())) or "-"
+        during = ", ".join(
+            f"{_KILLED_DURING.get(k, k)} {n}" for k, n in sorted(self.kills_during.items())
+        )
         return [
             ("kill -9 cycles", str(self.cycles)),
             ("acknowledged writes", f"{writes} ({by_kind})"),
@@ -58,7 +67,7 @@ class CrashSummary:
                 "restart to ready s (median/max)",
                 f"{statistics.median(seconds):.2f} / {max(seconds):.2f}",
             ),
-            ("kills landing during", during),
+            ("kills landing during", during or "-"),
             (
                 "other 4xx answers",
                 ", ".join(f"{k} x{n}" for k, n in sorted(self.other_answers.items())) or "-",
