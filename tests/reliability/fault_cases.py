@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from service.store.schema import SCHEMA_VERSION
 from tests.conftest import REPO_ROOT
 from tests.reliability.disks import read_only
 from tests.test_service_support import CODED_ROWS, SMALL_CODEBOOK, ServerProcess, free_port
@@ -94,7 +95,7 @@ def refused_start(data_dir: Path, **env: str) -> tuple[bool, str]:
         return False, "it started and served on the damaged data (no refusal within 60 s)"
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     one_line = len(lines) == 1 and lines[0].startswith("error:")
-    printed = " | ".join(lines[-3:]) if lines else "(nothing)"
+    printed = " | ".join(lines[-3:]).replace(str(data_dir.parent), "CASE") if lines else "-"
     return one_line and done.returncode != 0, f"exit {done.returncode}: {printed}"
 
 
@@ -197,6 +198,29 @@ def _corrupt_cache(data_dir: Path) -> None:
     (data_dir / "embeddings.sqlite").write_bytes(os.urandom(16 * 1024))
 
 
+def previous_release(_template: Path, work: Path) -> Outcome:
+    """The committed database of the previous release (schema v1) opens migrated."""
+    data_dir = work / "data"
+    data_dir.mkdir()
+    shutil.copy(V1_DATABASE, data_dir / "intercoder.sqlite3")
+    server = ServerProcess(data_dir, work / "server.log")
+    try:
+        server.start()
+        project = _json(httpx.get(f"{server.url}/v1/projects/study-1", timeout=60), 200)
+    except (RuntimeError, AssertionError) as error:
+        return Outcome(V1_FAULT, V1_EXPECTED, f"{error}"[:300], False)
+    finally:
+        server.stop()
+    with sqlite3.connect(data_dir / "intercoder.sqlite3") as connection:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+    counts = (project["exemplar_count"], project["index_exemplar_count"])
+    observed = f"started; schema version now {version}; study-1 serves {counts[0]} exemplars"
+    return Outcome(V1_FAULT, V1_EXPECTED, observed, version == SCHEMA_VERSION and counts == (9, 9))
+
+
+V1_DATABASE = REPO_ROOT / "tests" / "fixtures" / "intercoder-v1.sqlite3"
+V1_FAULT = "database of the previous release (schema v1)"
+V1_EXPECTED = f"starts, migrated to v{SCHEMA_VERSION}, its 9 exemplars served"
 REBUILT = "rebuilt the exemplar index of project p1 from the database"
 
 CASES: dict[str, Callable[[Path, Path], Outcome]] = {
@@ -225,4 +249,5 @@ CASES: dict[str, Callable[[Path, Path], Outcome]] = {
     "corrupt embedding cache": _rebuild_case(
         "corrupt embedding cache", _corrupt_cache, "set aside as"
     ),
+    V1_FAULT: previous_release,
 }
