@@ -69,7 +69,10 @@ def save_index(directory: Path, index: Any, record: dict[str, Any]) -> None:
     faiss_tmp = _temp_path(directory, FAISS_FILE)
     json_tmp = _temp_path(directory, JSON_FILE)
     try:
-        faiss.write_index(index, str(faiss_tmp))
+        try:
+            faiss.write_index(index, str(faiss_tmp))
+        except RuntimeError as error:  # FAISS reports a failed write (a full disk) this way
+            raise OSError(f"FAISS could not write {faiss_tmp}: {error}") from error
         digest, size = _sha256_and_fsync(faiss_tmp)
         full_record = {**record, "faiss_sha256": digest, "faiss_bytes": size}
         _write_and_fsync(json_tmp, json.dumps(full_record, indent=1).encode())

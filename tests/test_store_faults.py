@@ -6,10 +6,12 @@ cache is set aside. The same faults against real server processes: test_reliabil
 from __future__ import annotations
 
 import errno
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -20,6 +22,7 @@ from service.api.main import create_app
 from service.cli.main import app as cli
 from service.errors import StorageFullError, StoreError, storage_full_error
 from service.store.database import Store
+from service.store.project_index import ProjectIndexes
 from service.store.projects import all_projects
 from tests.reliability.disks import read_only
 from tests.test_service_support import SMALL_CODEBOOK, service_settings
@@ -186,3 +189,20 @@ def test_a_store_that_cannot_be_opened_says_so_in_one_line(tmp_path: Path) -> No
     with pytest.raises(StoreError) as raised:
         Store(path)
     assert "\n" not in str(raised.value)
+
+
+def test_an_index_save_that_fails_is_logged_and_tried_again_later(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    indexes = ProjectIndexes(tmp_path / "projects", model_id="m", dim=4)
+    indexes.create("p1", "uid")
+    vectors = np.eye(4, dtype=np.float32)[:2]
+    indexes.get("p1").apply(1, np.array([1, 2], dtype=np.int64), vectors)
+    (tmp_path / "projects").mkdir()
+    (tmp_path / "projects" / "p1").write_text("a file where the index folder goes")
+    with caplog.at_level(logging.WARNING, logger="intercoder.service.index"):
+        assert indexes.save_changed() == 0
+    assert "could not save the exemplar index of project p1" in caplog.text
+    assert "Traceback" not in caplog.text
+    (tmp_path / "projects" / "p1").unlink()
+    assert indexes.save_changed() == 1  # the next round saves what the failed one could not
