@@ -194,3 +194,15 @@ def test_a_database_of_the_previous_release_opens_migrated_with_its_content(
         batches = client.get("/v1/projects/study-1/batches")  # a table schema v2 added
         assert batches.status_code == 200, batches.text
     assert summarise(settings.database_path).schema_version == SCHEMA_VERSION
+
+
+def test_restore_replaces_a_damaged_database_and_keeps_it_as_it_was(
+    settings: Settings, tmp_path: Path
+) -> None:
+    backup = tmp_path / "backup.sqlite3"
+    backup_database(settings, backup)
+    settings.database_path.write_bytes(b"\x00damaged" * 5000)  # the reason to restore
+    report = restore_database(settings, backup)
+    assert report.previous_kept_as is not None
+    assert report.previous_kept_as.read_bytes() == b"\x00damaged" * 5000
+    assert _texts(settings.database_path) == [row["text"] for row in CODED_ROWS]

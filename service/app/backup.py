@@ -87,8 +87,7 @@ def restore_database(settings: Settings, backup: Path) -> RestoreReport:
         kept: Path | None = None
         if database.exists():
             kept = database.with_name(f"{database.name}.before-restore-{_stamp()}")
-            _copy(database, kept)  # reads the WAL too: nothing committed is left out
-            _drop_wal(database)
+            _set_aside(database, kept)
         with _partial(database) as partial:
             _copy(backup, partial)
             os.replace(partial, database)
@@ -157,6 +156,21 @@ def _check(path: Path) -> None:
         problems = [row[0] for row in db.execute("PRAGMA integrity_check")]
     if problems != ["ok"]:
         raise BackupError(f"the copy failed its integrity check: {'; '.join(problems[:3])}")
+
+
+def _set_aside(database: Path, kept: Path) -> None:
+    """Keep the current database as ``kept``, and leave no WAL beside it for the new one."""
+    try:
+        _copy(database, kept)  # reads the WAL too: nothing committed is left out
+        _drop_wal(database)
+    except (BackupError, sqlite3.DatabaseError):
+        # Damaged (often why one restores): kept as the files are, its WAL and all.
+        for suffix in ("", "-wal", "-shm"):
+            current = database.with_name(database.name + suffix)
+            if current.exists():
+                shutil.copy2(current, kept.with_name(kept.name + suffix))
+        for suffix in ("-wal", "-shm"):
+            database.with_name(database.name + suffix).unlink(missing_ok=True)
 
 
 def _drop_wal(database: Path) -> None:
