@@ -222,7 +222,7 @@ class Store:
                     raise StoreError(
                         f"the database {self.path} has schema version {version}, newer than "
                         f"this intercoder's {SCHEMA_VERSION}; upgrade intercoder or use another "
-                        "data_dir"
+                        "data directory (intercoder --data-dir)"
                     )
                 if version == 0:
                     for statement in SCHEMA:
