@@ -10,16 +10,26 @@
 # Projects, transcripts and indexes live in the /data volume and never leave it. `docker stop`
 # sends SIGTERM: in-flight requests finish, indexes are saved, the database is closed.
 
-FROM python:3.11-slim
+# BASE_IMAGE: any image with Python 3.11 whose `python` and `pip` are on the PATH (a mirror's
+# copy of python:3.11-slim, or a local one where the registry cannot be reached).
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# pip reads its index settings from these when they are given as build args (a mirror, or an
+# offline build from a local index: see README, Docker); unset, pip uses PyPI.
+ARG PIP_INDEX_URL
+ARG PIP_EXTRA_INDEX_URL
+ARG PIP_FIND_LINKS
 # The CPU build of torch first: `pip install .` then finds torch==2.13.0 satisfied instead of
-# resolving the multi-GB CUDA build from PyPI.
-RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+# resolving the multi-GB CUDA build from PyPI. For a local wheel instead of the PyTorch index:
+#   --build-arg TORCH_SOURCE="--find-links http://HOST:PORT/wheels/"
+ARG TORCH_SOURCE="--index-url https://download.pytorch.org/whl/cpu"
+RUN pip install ${TORCH_SOURCE} torch==2.13.0
 
 WORKDIR /app
 COPY pyproject.toml README.md ./

@@ -14,6 +14,8 @@
     |   +-- ConflictError           the request clashes with what is stored   (service.errors)
     |   +-- PayloadTooLargeError    a request body over the size limit         (service.errors)
     |   +-- BatchTooLargeError      more sentences or exemplars than allowed   (service.errors)
+    |   +-- BackupError             backup or restore cannot go ahead (a bad file, one in use)
+    |                                                                          (service.errors)
     +-- DatasetUnavailableError     a bundled dataset (../shared) or spaCy pipeline is not installed
     +-- ModelIntegrityError         a model folder is missing or fails the sha256 (models.errors)
     +-- NotFittedError              a suggester or coder used before ``fit``    (models.errors)
@@ -25,6 +27,7 @@
     +-- ConfigurationError          settings that cannot work (a public bind without API keys)
     |                                                                          (service.errors)
     +-- StoreError                  the service's database cannot be used       (service.errors)
+    |   +-- StorageFullError        the data directory's disk is full: HTTP 507 (service.errors)
     +-- MissingExtraError           an optional extra (intercoder[ray]) is not installed
     |                                                                          (service.errors)
 

@@ -3,11 +3,16 @@
 Re-coding a transcript and every fold of a cross-validation embed the same sentences again and
 again; the encoder is by far the slowest step, so each text is embedded once per model and kept
 in a small SQLite file.
+
+The cache only saves time, so it never fails a caller: a vector it cannot store (a full disk)
+is left out with a warning, and a cache file that is not a database is set aside and started
+afresh.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import threading
 from pathlib import Path
@@ -25,6 +30,7 @@ CREATE TABLE IF NOT EXISTS embeddings (
 ) WITHOUT ROWID
 """
 _LOOKUP_BATCH = 500  # stays under SQLite's limit on bound parameters
+logger = logging.getLogger("intercoder.models.cache")
 
 
 def _text_key(text: str) -> bytes:
@@ -38,10 +44,18 @@ class EmbeddingCache:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._connection = sqlite3.connect(self.path, check_same_thread=False)
-        self._connection.execute("PRAGMA journal_mode=WAL")
-        self._connection.execute(_SCHEMA)
-        self._connection.commit()
+        try:
+            self._connection = _open(self.path)
+        except sqlite3.DatabaseError as error:
+            aside = self.path.with_name(self.path.name + ".unreadable")
+            logger.warning(
+                "the embedding cache %s is unreadable (%s); set aside as %s, starting afresh",
+                self.path, error, aside,
+            )  # fmt: skip
+            self.path.replace(aside)
+            for journal in ("-wal", "-shm"):
+                self.path.with_name(self.path.name + journal).unlink(missing_ok=True)
+            self._connection = _open(self.path)
 
     def get_many(self, model_id: str, texts: list[str], dim: int) -> dict[str, Embeddings]:
         """The cached vectors among these texts, by text."""
@@ -68,8 +82,13 @@ class EmbeddingCache:
             (model_id, _text_key(text), np.ascontiguousarray(vector, np.float32).tobytes())
             for text, vector in zip(texts, vectors, strict=True)
         ]
-        with self._lock, self._connection:
-            self._connection.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)", rows)
+        try:
+            with self._lock, self._connection:
+                self._connection.executemany(
+                    "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)", rows
+                )
+        except sqlite3.Error as error:  # the vectors are only not cached: the caller has them
+            logger.warning("could not cache %d embeddings: %s", len(rows), error)
 
     def count(self, model_id: str | None = None) -> int:
         with self._lock:
@@ -84,6 +103,18 @@ class EmbeddingCache:
     def close(self) -> None:
         with self._lock:
             self._connection.close()
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, check_same_thread=False)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(_SCHEMA)
+        connection.commit()
+    except sqlite3.Error:
+        connection.close()
+        raise
+    return connection
 
 
 class CachedEncoder(EncoderWrapper):

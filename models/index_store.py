@@ -69,14 +69,17 @@ def save_index(directory: Path, index: Any, record: dict[str, Any]) -> None:
     faiss_tmp = _temp_path(directory, FAISS_FILE)
     json_tmp = _temp_path(directory, JSON_FILE)
     try:
-        faiss.write_index(index, str(faiss_tmp))
+        try:
+            faiss.write_index(index, str(faiss_tmp))
+        except RuntimeError as error:  # FAISS reports a failed write (a full disk) this way
+            raise OSError(f"FAISS could not write {faiss_tmp}: {error}") from error
         digest, size = _sha256_and_fsync(faiss_tmp)
         full_record = {**record, "faiss_sha256": digest, "faiss_bytes": size}
         _write_and_fsync(json_tmp, json.dumps(full_record, indent=1).encode())
         _keep_committed_faiss_as_previous(directory)
         os.replace(faiss_tmp, directory / FAISS_FILE)
         os.replace(json_tmp, directory / JSON_FILE)
-        _fsync_directory(directory)
+        fsync_directory(directory)
         (directory / PREVIOUS_FAISS_FILE).unlink(missing_ok=True)
     finally:
         faiss_tmp.unlink(missing_ok=True)
@@ -166,7 +169,7 @@ def _keep_committed_faiss_as_previous(directory: Path) -> None:
         return
     if current.exists():
         os.replace(current, previous)
-        _fsync_directory(directory)
+        fsync_directory(directory)
 
 
 def _previous_is_committed(directory: Path) -> bool:
@@ -210,7 +213,7 @@ def _sha256_and_fsync(path: Path) -> tuple[str, int]:
     return _sha256(path), path.stat().st_size
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     # Renames are durable only once the directory entry is on disk.
     handle = os.open(directory, os.O_RDONLY)
     try:

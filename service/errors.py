@@ -3,6 +3,10 @@ requests and the settings."""
 
 from __future__ import annotations
 
+import errno
+import os
+import sqlite3
+
 from codebook.errors import InputError, IntercoderError, TranscriptError
 
 
@@ -46,3 +50,36 @@ class MissingExtraError(IntercoderError):
 
 class StoreError(IntercoderError):
     """The service's database cannot be used: written by a newer intercoder, or unreadable."""
+
+
+class StorageFullError(StoreError):
+    """The data directory's disk (or the process's file size limit) is full: the request
+    stored nothing, and the service works again, without a restart, once space is freed."""
+
+
+class BackupError(InputError):
+    """``intercoder backup`` or ``restore`` cannot go ahead: no database to back up, a target
+    that exists, a file to restore that is not an intercoder database this version opens, or
+    a database still open in a running service. Nothing was written or replaced."""
+
+
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def storage_full_error(error: BaseException) -> StorageFullError | None:
+    """The StorageFullError an OS or SQLite error means, or None when it means something else.
+
+    SQLite reports ENOSPC as SQLITE_FULL; a file size limit (EFBIG) or a quota (EDQUOT) reach
+    intercoder as an OSError from its own file writes (index saves, batch results)."""
+    if isinstance(error, sqlite3.Error) and getattr(error, "sqlite_errorcode", None) == (
+        sqlite3.SQLITE_FULL
+    ):
+        reason = "SQLite: database or disk is full"
+    elif isinstance(error, OSError) and error.errno in _FULL_ERRNOS:
+        reason = os.strerror(error.errno)
+    else:
+        return None
+    return StorageFullError(
+        f"the server's storage is full ({reason}); nothing from this request was stored. "
+        "Free space on the disk of the server's data directory, then retry: no restart needed"
+    )

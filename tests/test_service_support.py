@@ -152,6 +152,14 @@ def free_port() -> int:
         return port
 
 
+def is_ready(url: str) -> bool:
+    """Whether a service at ``url`` answers /readyz with 200 now."""
+    try:
+        return httpx.get(f"{url}/readyz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 class ServerProcess:
     """``python -m service.cli.serve`` in a subprocess, with the hashing test encoder."""
 
@@ -188,11 +196,8 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited; log: {self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
+            if is_ready(self.url):
+                return
             time.sleep(0.1)
         raise RuntimeError(
             f"the server did not get ready; log: {self.log_path.read_text()[-3000:]}"

@@ -34,6 +34,7 @@ from codebook.errors import (
 from models.errors import IndexFileError, IndexMismatchError, ModelIntegrityError, NotFittedError
 from service.errors import (
     AuthError,
+    BackupError,
     BatchTooLargeError,
     ConfigurationError,
     ConflictError,
@@ -41,8 +42,10 @@ from service.errors import (
     MissingExtraError,
     NotFoundError,
     PayloadTooLargeError,
+    StorageFullError,
     StoreError,
     StrictStopError,
+    storage_full_error,
 )
 
 logger = logging.getLogger("intercoder.service")
@@ -67,6 +70,8 @@ ERROR_STATUS: dict[type[IntercoderError], tuple[int, str]] = {
     ForbiddenError: (403, "Forbidden"),
     ConfigurationError: (500, "Server misconfigured"),
     StoreError: (503, "Store unavailable"),
+    StorageFullError: (507, "Insufficient storage"),
+    BackupError: (422, "Invalid backup"),
     MissingExtraError: (503, "Not installed on this server"),
     DatasetUnavailableError: (503, "Not installed on this server"),
     ModelIntegrityError: (503, "Model unavailable"),
@@ -75,6 +80,9 @@ ERROR_STATUS: dict[type[IntercoderError], tuple[int, str]] = {
     IndexFileError: (500, "Internal error"),
 }
 """Status and title of every error class; a class's own row, never only its parent's."""
+
+_TOLD_SERVER_ERRORS: tuple[type[IntercoderError], ...] = (StorageFullError,)
+"""5xx errors whose message the client is shown: it names no internals and says what to do."""
 
 _HTTP_TITLES = {404: "Not found", 405: "Method not allowed", 422: "Invalid request"}
 
@@ -117,11 +125,13 @@ def request_id(scope: Scope) -> str:
 
 def problem_of(error: IntercoderError, correlation_id: str) -> ProblemDetails:
     status, title = status_for(error)
-    if status >= 500:
+    if status >= 500 and not isinstance(error, _TOLD_SERVER_ERRORS):
         logger.error(
             "request %s failed: %s: %s", correlation_id, type(error).__name__, error, exc_info=error
         )
         return _server_problem(status, title, correlation_id)
+    if status >= 500:
+        logger.warning("request %s: %s: %s", correlation_id, type(error).__name__, error)
     problems = getattr(error, "problems", [])
     return ProblemDetails(
         type=_type_uri(title),
@@ -252,6 +262,10 @@ class CatchAllProblems:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as error:
+            full = storage_full_error(error)  # raised where no use case expected a full disk
+            if full is not None and not started:
+                await send_problem(scope, send, full)
+                return
             correlation_id = request_id(scope)
             logger.error("request %s failed unexpectedly", correlation_id, exc_info=error)
             if started:

@@ -43,7 +43,7 @@ from service.store.batches import (
     set_progress,
     unfinished_batches,
 )
-from service.store.database import Store
+from service.store.database import Store, storage_errors
 from service.store.transcripts import list_transcripts, sentences, transcript_speakers
 
 logger = logging.getLogger("intercoder.service.batches")
@@ -151,7 +151,8 @@ class _StoppingError(Exception):
 
 def _run_guarded(workspace: Workspace, row: BatchRow) -> None:
     try:
-        _run(workspace, row)
+        with storage_errors():  # a full disk is the StorageFullError that says what to do
+            _run(workspace, row)
     except _StoppingError:
         _finish(workspace.store, row.id, "interrupted")
     except IntercoderError as error:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from models.context import encode_units
-from models.encoder import Encoder
+from models.encoder import Encoder, resolve_model
 from service.app.batch_jobs import remove_orphan_batch_folders, resume_unfinished_batches
 from service.app.engine import SuggestionEngine
 from service.app.keys import check_can_start
@@ -40,6 +40,21 @@ def local_workspace() -> Iterator[Workspace]:
         yield state
     finally:
         close_workspace(state, saver)
+
+
+def check_startup(settings: Settings) -> None:
+    """What keeps the service from starting, raised as one error before anything heavy loads
+    (uvicorn would print a startup failure in the app's lifespan as a traceback): a database
+    that cannot be opened, written or upgraded, missing API keys, a model folder that is
+    missing or fails its sha256 check. A missing or unreadable index is no reason: the
+    workspace rebuilds it from the database."""
+    store = Store(settings.database_path)
+    try:
+        check_can_start(settings, store)
+    finally:
+        store.close()
+    if settings.test_encoder is None:
+        resolve_model(settings.model_path, settings.model_sha256)
 
 
 class IndexSaver:

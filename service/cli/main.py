@@ -19,6 +19,7 @@ import typer
 from codebook.errors import CodebookError
 from codebook.loader import SHIPPED_CODEBOOKS, load_codebook
 from codebook.model import Codebook
+from service.cli.backup import backup, restore
 from service.cli.code import code
 from service.cli.evaluate import evaluate
 from service.cli.global_options import global_options
@@ -59,6 +60,8 @@ app.command("train")(train)
 app.command("import")(import_file)
 app.command("export")(export)
 app.command("info")(info)
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 
 class CodebookFormat(enum.StrEnum):

@@ -85,15 +85,10 @@ def _run(settings: Settings) -> None:
     import uvicorn
 
     from service.api.main import create_app
-    from service.app.keys import check_can_start
+    from service.app.lifecycle import check_startup
     from service.metrics import configure_logging
-    from service.store.database import Store
 
-    store = Store(settings.database_path)
-    try:
-        check_can_start(settings, store)  # refuse before loading anything
-    finally:
-        store.close()
+    check_startup(settings)  # refuse in one line before loading anything
     configure_logging(settings.log_level)
     uvicorn.run(
         create_app(settings),

@@ -18,15 +18,18 @@ takes the connection of the transaction it runs in.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
-from service.errors import StoreError
+from service.errors import StoreError, storage_full_error
 from service.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 _BUSY_TIMEOUT_MS = 30_000
@@ -50,6 +53,19 @@ class Transaction:
         self._after_commit.append(callback)
 
 
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """Turn a full disk (SQLite's SQLITE_FULL, or ENOSPC, EDQUOT, EFBIG from a file write) into
+    StorageFullError, the 507 the client can act on; other errors pass unchanged."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as error:
+        full = storage_full_error(error)
+        if full is None:
+            raise
+        raise full from error
+
+
 def _run_after_commit(callback: Callable[[], None]) -> None:
     """The request has succeeded once committed: a failure to update memory afterwards is
     logged, never reported as the request's failure (the database stays the truth)."""
@@ -64,7 +80,7 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _check_writable(self.path)
         # Re-entrant so that work after a commit may read under it (writes_paused); a write inside
         # a write is still refused by SQLite (nested BEGIN).
         self._write_lock = threading.RLock()
@@ -72,7 +88,20 @@ class Store:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._closed = False
-        self._writer = self._connect()
+        # Shared by every open store of every process; intercoder restore takes it exclusively,
+        # so it never replaces the file under a running service or command.
+        try:
+            self._user_lock = hold_lock(lock_path(self.path), fcntl.LOCK_SH)
+        except BlockingIOError as error:
+            raise StoreError(
+                f"the database {self.path} is being restored (intercoder restore); try again "
+                "when it has finished"
+            ) from error
+        try:
+            self._writer = self._connect()
+        except BaseException:
+            self._user_lock.close()
+            raise
         self._create_schema()
 
     # ----- transactions --------------------------------------------------------------------
@@ -80,13 +109,16 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Transaction]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
-        with self._write_lock:
+        with self._write_lock, storage_errors():
             transaction = Transaction(self._writer)
             self._writer.execute("BEGIN IMMEDIATE")
             try:
                 yield transaction
             except BaseException:
-                self._writer.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (SQLITE_FULL among them);
+                # a second ROLLBACK would fail and hide the error that matters.
+                if self._writer.in_transaction:
+                    self._writer.execute("ROLLBACK")
                 raise
             try:
                 self._writer.execute("COMMIT")
@@ -132,6 +164,7 @@ class Store:
                 self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             for connection in self._connections:
                 connection.close()
+            self._user_lock.close()
 
     # ----- internals -----------------------------------------------------------------------
 
@@ -165,6 +198,20 @@ class Store:
         return connection
 
     def _create_schema(self) -> None:
+        try:
+            self._migrate()
+        except sqlite3.Error as error:
+            self.close()
+            raise StoreError(
+                f"cannot open the database {self.path}: {error}; check that the file is "
+                "writable and the disk has space, or restore the file from a backup "
+                "(intercoder restore)"
+            ) from error
+        except BaseException:
+            self.close()
+            raise
+
+    def _migrate(self) -> None:
         with self._write_lock:
             # Statement by statement inside one transaction, not executescript (which commits
             # first), so a crash mid-way leaves no half-made schema.
@@ -175,7 +222,7 @@ class Store:
                     raise StoreError(
                         f"the database {self.path} has schema version {version}, newer than "
                         f"this intercoder's {SCHEMA_VERSION}; upgrade intercoder or use another "
-                        "data_dir"
+                        "data directory (intercoder --data-dir)"
                     )
                 if version == 0:
                     for statement in SCHEMA:
@@ -189,3 +236,43 @@ class Store:
                 self._writer.execute("ROLLBACK")
                 raise
             self._writer.execute("COMMIT")
+
+
+def lock_path(database: Path) -> Path:
+    """The file whose lock says who uses the database (see :func:`hold_lock`)."""
+    return database.with_name(database.name + ".lock")
+
+
+def hold_lock(path: Path, kind: int) -> IO[bytes]:
+    """An open file holding an ``flock`` of ``kind`` (shared or exclusive) without waiting;
+    closing it (or the process ending, even by kill -9) releases the lock.
+
+    Raises BlockingIOError when another holder's lock conflicts."""
+    handle = path.open("ab")
+    try:
+        fcntl.flock(handle.fileno(), kind | fcntl.LOCK_NB)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse at once, in one line, a data directory or database the process cannot write.
+
+    SQLite would open a read-only file and fail only at the first write (or say "unable to
+    open database file" for a read-only folder, where it must create the WAL beside it)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(
+            f"cannot create the data directory {path.parent}: {error.strerror}; create it, or "
+            "set INTERCODER_DATA_DIR (intercoder --data-dir) to a writable folder"
+        ) from error
+    for where, what in ((path.parent, "data directory"), (path, "database file")):
+        if where.exists() and not os.access(where, os.W_OK):
+            raise StoreError(
+                f"the {what} {where} is read-only for this process; intercoder writes its "
+                "database (and the journal beside it) there: make it writable, or set "
+                "INTERCODER_DATA_DIR (intercoder --data-dir) to a writable folder"
+            )

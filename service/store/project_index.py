@@ -245,7 +245,13 @@ class ProjectIndexes:
         for project_id, project in projects:
             try:
                 saved += project.save_if_changed()
-            except OSError:
+            except Exception as error:  # the saver thread must live on to save later
                 # The database still has everything; the next start rebuilds this index.
-                logger.exception("could not save the exemplar index of project %s", project_id)
+                logger.warning(
+                    "could not save the exemplar index of project %s (%s); the database has "
+                    "every change, and the next start rebuilds the index from it if need be",
+                    project_id,
+                    error,
+                    exc_info=not isinstance(error, OSError),  # a disk problem needs no trace
+                )
         return saved
