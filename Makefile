@@ -12,7 +12,7 @@ TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 PYPI_INDEX ?= https://pypi.org/simple
 
-.PHONY: install install-dev serve test test-slow test-all lint typecheck pytest pytest-slow \
+.PHONY: install install-dev serve test test-slow test-all test-docker lint typecheck pytest pytest-slow \
 	reliability
 
 $(BIN)/python:
@@ -61,10 +61,15 @@ define run_pytest
 endef
 
 pytest:
-	$(call run_pytest,not slow)
+	$(call run_pytest,not slow and not container)
 
 pytest-slow:
-	$(call run_pytest,slow)
+	$(call run_pytest,slow and not container)
+
+# The image built and run with podman (minutes, and a registry or local base image: README,
+# Docker); not part of CI's steps.
+test-docker: install-dev
+	$(BIN)/pytest -q -p no:cacheprovider -m container tests/test_docker.py
 
 test: install-dev lint typecheck pytest
 test-slow: install-dev pytest-slow

@@ -24,6 +24,7 @@ from tests.test_service_support import CODED_ROWS, SMALL_CODEBOOK, free_port, is
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.container,
     pytest.mark.skipif(shutil.which("podman") is None, reason="podman is not installed"),
 ]
 IMAGE = "localhost/intercoder:test"
