@@ -1,0 +1,209 @@
+"""Reviewing a transcript: the sentence list with filters and progress, one sentence's
+suggestions with their evidence, and the coder's decisions (each saved at once) and undo.
+
+The decision routes answer htmx with the sentence to show next and, out of band, the decided
+sentence's new row; ``HX-Trigger: decided`` then has the progress counts refresh themselves.
+Without JavaScript the same forms post and come back to the list.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from codebook.errors import IntercoderError
+from service.app.page_sessions import PageSession
+from service.app.reviewing import (
+    ReviewFilter,
+    SentenceDecision,
+    Status,
+    decide_sentence,
+    review_sentence,
+    review_transcript,
+    toggled,
+    undo_decision,
+)
+from service.errors import NotFoundError
+from service.store.ids import TRANSCRIPT_ID_PATTERN
+from service.web.rendering import back_to, render
+from service.web.security import Opened, OpenedForChange, ProjectPath, workspace_of
+
+router = APIRouter(
+    prefix="/page/projects/{project_id}/transcripts/{transcript_id}", include_in_schema=False
+)
+TranscriptPath = Annotated[str, Path(pattern=TRANSCRIPT_ID_PATTERN)]
+IndexPath = Annotated[int, Path(ge=0, le=10_000_000)]
+Score = Annotated[float | None, Query(ge=0.0, le=1.0)]
+
+
+@router.get("")
+def review(
+    request: Request,
+    project_id: ProjectPath,
+    transcript_id: TranscriptPath,
+    session: Opened,
+    code: Annotated[str | None, Query(max_length=200)] = None,
+    min_score: Score = None,
+    max_score: Score = None,
+    disagreement: bool = False,
+    status: Status | None = None,
+    at: Annotated[int | None, Query(ge=0)] = None,
+) -> HTMLResponse:
+    chosen = ReviewFilter(code or None, min_score, max_score, disagreement, status)
+    workspace = workspace_of(request)
+    found = review_transcript(workspace, project_id, transcript_id, chosen)
+    focus = at if at is not None else (found.sentences[0].index if found.sentences else None)
+    detail = (
+        review_sentence(workspace, project_id, transcript_id, focus) if focus is not None else None
+    )
+    return render(
+        request,
+        "review.html",
+        session,
+        project_id=project_id,
+        transcript_id=transcript_id,
+        review=found,
+        detail=detail,
+        chosen=chosen,
+        codebook=found.codebook,
+    )
+
+
+@router.get("/progress")
+def progress(
+    request: Request, project_id: ProjectPath, transcript_id: TranscriptPath, session: Opened
+) -> HTMLResponse:
+    found = review_transcript(workspace_of(request), project_id, transcript_id, ReviewFilter())
+    return render(request, "_progress.html", session, project_id=project_id, review=found)
+
+
+@router.get("/sentences/{index}")
+def sentence(
+    request: Request,
+    project_id: ProjectPath,
+    transcript_id: TranscriptPath,
+    index: IndexPath,
+    session: Opened,
+) -> HTMLResponse:
+    detail = review_sentence(workspace_of(request), project_id, transcript_id, index)
+    return render(
+        request,
+        "_detail.html",
+        session,
+        project_id=project_id,
+        transcript_id=transcript_id,
+        detail=detail,
+    )
+
+
+@router.post("/sentences/{index}/decision")
+def decide(
+    request: Request,
+    project_id: ProjectPath,
+    transcript_id: TranscriptPath,
+    index: IndexPath,
+    session: OpenedForChange,
+    action: Annotated[Literal["accept", "reject", "toggle"], Form()],
+    code: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[int | None, Form(ge=0)] = None,
+) -> Response:
+    """Accept the machine's codes, reject them, or toggle one code; saved at once."""
+    workspace = workspace_of(request)
+    try:
+        before = review_sentence(workspace, project_id, transcript_id, index)
+        suggested = before.view.suggested
+        chosen = SentenceDecision(
+            action="change" if action == "toggle" else action,
+            coder=session.coder,
+            suggested=suggested,
+            codes=toggled(before.view, code) if action == "toggle" else None,
+            method=before.method,
+            agent=before.agent,
+        )
+        session.remember(decide_sentence(workspace, project_id, transcript_id, index, chosen))
+    except IntercoderError as error:
+        return _refused(request, session, project_id, transcript_id, index, str(error))
+    shown = index if action == "toggle" or next is None else next
+    return _after_change(request, session, project_id, transcript_id, index, shown)
+
+
+@router.post("/undo")
+def undo(
+    request: Request,
+    project_id: ProjectPath,
+    transcript_id: TranscriptPath,
+    session: OpenedForChange,
+) -> Response:
+    """Take back this session's last decision on this transcript."""
+    steps = [s for s in session.undo if s.transcript_id == transcript_id]
+    if not steps:
+        return _refused(request, session, project_id, transcript_id, None, "nothing to undo")
+    step = steps[-1]
+    session.undo.remove(step)
+    try:
+        undone = undo_decision(workspace_of(request), project_id, step, session.coder)
+    except IntercoderError as error:
+        return _refused(
+            request, session, project_id, transcript_id, step.sentence_index, str(error)
+        )
+    if not undone:
+        session.notices.append(
+            "a rejection stays in the decision log; accept or change the codes instead"
+        )
+    index = step.sentence_index
+    return _after_change(request, session, project_id, transcript_id, index, index)
+
+
+def _after_change(
+    request: Request,
+    session: PageSession,
+    project_id: str,
+    transcript_id: str,
+    changed: int,
+    shown: int,
+) -> Response:
+    if "hx-request" not in request.headers:
+        return back_to(
+            f"/page/projects/{project_id}/transcripts/{transcript_id}?at={shown}", session
+        )
+    workspace = workspace_of(request)
+    row = review_sentence(workspace, project_id, transcript_id, changed)
+    detail = row
+    if shown != changed:
+        # past the last sentence, the decided one stays in view
+        with suppress(NotFoundError):
+            detail = review_sentence(workspace, project_id, transcript_id, shown)
+    response = render(
+        request,
+        "_decided.html",
+        session,
+        project_id=project_id,
+        transcript_id=transcript_id,
+        detail=detail,
+        row=row.view,
+    )
+    response.headers["HX-Trigger"] = "decided"
+    return response
+
+
+def _refused(
+    request: Request,
+    session: PageSession,
+    project_id: str,
+    transcript_id: str,
+    index: int | None,
+    message: str,
+) -> Response:
+    """Why a change was not made: into the page's notices (htmx), or on the list."""
+    if "hx-request" not in request.headers:
+        at = "" if index is None else f"?at={index}"
+        return back_to(
+            f"/page/projects/{project_id}/transcripts/{transcript_id}{at}", session, message
+        )
+    response = render(request, "_notices.html", session, notices=[message])
+    response.headers["HX-Retarget"] = "#notices"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
