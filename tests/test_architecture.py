@@ -4,8 +4,8 @@ import that breaks it.
 - Layers, lowest first: codebook -> models -> eval -> service; nothing imports upward, and
   ``codebook`` imports no ML library.
 - Inside ``service``: the interfaces (``api``, ``cli``, the review page ``web``) call the
-  application layer (``app``, ``refi``) and never each other; the application layer, the store and the REFI bridge import
-  neither interface, nor FastAPI or typer.
+  application layer (``app``, ``refi``) and never each other; the application layer, the
+  store and the REFI bridge import no interface, nor FastAPI or typer.
 - No package imports ``tests``; no fitted estimator's attribute (``name_``) is read outside
   ``models``.
 """

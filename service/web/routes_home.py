@@ -91,7 +91,8 @@ def projects(request: Request, session: Session) -> HTMLResponse:
         session,
         projects=rows,
         shipped=SHIPPED_CODEBOOKS,
-        project_id_pattern=PROJECT_ID_PATTERN.strip("^$"),
+        # as an HTML pattern (a regular expression with the v flag, where '-' is escaped)
+        project_id_pattern=PROJECT_ID_PATTERN.strip("^$").replace("_-", "_\\-"),
         admin=session.principal.project_id is None,
     )
 
