@@ -66,3 +66,9 @@ pytest-slow:
 test: install-dev lint typecheck pytest
 test-slow: install-dev pytest-slow
 test-all: test test-slow
+
+# The review page's browser tests (tests/test_page_browser.py, slow) drive Debian's chromium;
+# Playwright's own browser download is never used. Installs it where it is missing (root, apt).
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }

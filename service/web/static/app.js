@@ -126,6 +126,16 @@
     }
   });
 
+  // A swapped-in sentence takes the focus when the old one's button had it (gone with the
+  // swap), so keyboard and screen-reader users land on the sentence now shown.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var lost = !document.activeElement || document.activeElement === document.body;
+    if (event.detail.target.id === "detail" && lost) {
+      var heading = document.getElementById("detail-h");
+      if (heading) { heading.focus({ preventScroll: true }); }
+    }
+  });
+
   document.addEventListener("htmx:afterSettle", markCurrent);
   document.addEventListener("DOMContentLoaded", markCurrent);
 })();
