@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from codebook.errors import IntercoderError
+from codebook.errors import InputError, IntercoderError
 from service.app.page_sessions import PageSession
 from service.app.reviewing import (
     ReviewFilter,
@@ -36,7 +36,29 @@ router = APIRouter(
 )
 TranscriptPath = Annotated[str, Path(pattern=TRANSCRIPT_ID_PATTERN)]
 IndexPath = Annotated[int, Path(ge=0, le=10_000_000)]
-Score = Annotated[float | None, Query(ge=0.0, le=1.0)]
+STATUSES: tuple[Status, ...] = ("coded", "to review", "left", "skipped")
+
+
+def _score(text: str) -> float | None:
+    """A score bound from the filter form ("" for none); InputError unless within [0, 1]."""
+    if not text.strip():
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise InputError(f"a score bound is a number from 0 to 1, not {text[:20]!r}")
+    return value
+
+
+def _status(text: str) -> Status | None:
+    if not text:
+        return None
+    for status in STATUSES:
+        if text == status:
+            return status
+    raise InputError(f"status {text[:20]!r} is none of {', '.join(STATUSES)}")
 
 
 @router.get("")
@@ -45,17 +67,21 @@ def review(
     project_id: ProjectPath,
     transcript_id: TranscriptPath,
     session: Opened,
-    code: Annotated[str | None, Query(max_length=200)] = None,
-    min_score: Score = None,
-    max_score: Score = None,
+    code: Annotated[str, Query(max_length=200)] = "",
+    min_score: Annotated[str, Query(max_length=20)] = "",
+    max_score: Annotated[str, Query(max_length=20)] = "",
     disagreement: bool = False,
-    status: Status | None = None,
+    status: Annotated[str, Query(max_length=20)] = "",
     at: Annotated[int | None, Query(ge=0)] = None,
 ) -> HTMLResponse:
-    chosen = ReviewFilter(code or None, min_score, max_score, disagreement, status)
+    """The filter form sends every field, empty ones as "" (meaning: any)."""
+    chosen = ReviewFilter(
+        code or None, _score(min_score), _score(max_score), disagreement, _status(status)
+    )
     workspace = workspace_of(request)
     found = review_transcript(workspace, project_id, transcript_id, chosen)
-    focus = at if at is not None else (found.sentences[0].index if found.sentences else None)
+    first = found.sentences[0].index if found.sentences else None
+    focus = at if at is not None and at < found.total else first
     detail = (
         review_sentence(workspace, project_id, transcript_id, focus) if focus is not None else None
     )
@@ -68,6 +94,7 @@ def review(
         review=found,
         detail=detail,
         chosen=chosen,
+        statuses=STATUSES,
         codebook=found.codebook,
     )
 
