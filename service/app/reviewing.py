@@ -30,7 +30,9 @@ from service.store.transcripts import get_transcript, sentences
 Status = Literal["coded", "to review", "left", "skipped"]
 RANKED_CODES = 9
 """Codes ranked for the sentence in focus: the keys 1-9 toggle them."""
-EVIDENCE = 3
+_IN_FOCUS = SuggestOptions(top=RANKED_CODES, evidence=3)
+_LISTED = SuggestOptions(top=3, evidence=0)
+"""The list shows each sentence's codes and best score, no evidence."""
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,14 @@ class SentenceDetail:
 
 
 def _suggest(
-    workspace: Workspace, project_id: str, transcript_id: str, offset: int, limit: int, top: int
+    workspace: Workspace,
+    project_id: str,
+    transcript_id: str,
+    offset: int,
+    limit: int,
+    options: SuggestOptions,
 ) -> tuple[list[SentenceView], SuggestionBatch, Codebook]:
-    """Views of ``limit`` sentences from ``offset`` with their suggestions (evidence only when
-    one sentence is asked for: the list needs none, the sentence in focus does)."""
+    """Views of ``limit`` sentences from ``offset`` with their suggestions."""
     with workspace.store.read() as connection:
         codebook = current_codebook(connection, project_id)
         start = max(offset - 1, 0)
@@ -138,7 +144,6 @@ def _suggest(
         )
     texts = [row.text for row in rows]
     units = units_of(texts, [row.speaker for row in rows], preceding_texts(texts, before))
-    options = SuggestOptions(top=top, evidence=EVIDENCE if limit == 1 else 0)
     batch = suggest_for_units(workspace, project_id, units, options=options)
     views = [
         SentenceView(
@@ -166,7 +171,7 @@ def review_transcript(
         transcript = get_transcript(connection, project_id, transcript_id)
     # Readers refuse a transcript without text, so a stored one has a sentence at least.
     views, batch, codebook = _suggest(
-        workspace, project_id, transcript_id, 0, transcript.sentence_count, 3
+        workspace, project_id, transcript_id, 0, transcript.sentence_count, _LISTED
     )
     statuses = [view.status for view in views]
     return TranscriptReview(
@@ -188,10 +193,13 @@ def review_transcript(
 
 
 def review_sentence(
-    workspace: Workspace, project_id: str, transcript_id: str, index: int
+    workspace: Workspace, project_id: str, transcript_id: str, index: int, *, evidence: bool = True
 ) -> SentenceDetail:
-    """One sentence with its nine best codes, each with the exemplars for and against it."""
-    views, batch, codebook = _suggest(workspace, project_id, transcript_id, index, 1, RANKED_CODES)
+    """One sentence with its nine best codes, each with the exemplars for and against it
+    (``evidence=False``: without them, as its row in the list needs it, which saves the
+    evidence search)."""
+    options = _IN_FOCUS if evidence else _LISTED
+    views, batch, codebook = _suggest(workspace, project_id, transcript_id, index, 1, options)
     return SentenceDetail(views[0], batch.units[0], codebook, batch.method, batch.agent)
 
 

@@ -8,7 +8,6 @@ Without JavaScript the same forms post and come back to the list.
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -140,7 +139,7 @@ def decide(
     """Accept the machine's codes, reject them, or toggle one code; saved at once."""
     workspace = workspace_of(request)
     try:
-        before = review_sentence(workspace, project_id, transcript_id, index)
+        before = review_sentence(workspace, project_id, transcript_id, index, evidence=False)
         suggested = before.view.suggested
         chosen = SentenceDecision(
             action="change" if action == "toggle" else action,
@@ -197,12 +196,14 @@ def _after_change(
             f"/page/projects/{project_id}/transcripts/{transcript_id}?at={shown}", session
         )
     workspace = workspace_of(request)
-    row = review_sentence(workspace, project_id, transcript_id, changed)
+    row = review_sentence(workspace, project_id, transcript_id, changed, evidence=shown == changed)
     detail = row
     if shown != changed:
         # past the last sentence, the decided one stays in view
-        with suppress(NotFoundError):
+        try:
             detail = review_sentence(workspace, project_id, transcript_id, shown)
+        except NotFoundError:
+            detail = review_sentence(workspace, project_id, transcript_id, changed)
     response = render(
         request,
         "_decided.html",
