@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from models.testing import HashingEncoder
 from service.api.main import create_app
 from service.api.problems import ERROR_STATUS
-from service.app.keys import create_key
+from service.app.keys import create_key, revoke_key
 from service.app.reviewing import ReviewFilter, SentenceView
 from service.errors import CsrfError
 from service.store.database import Store
@@ -192,7 +192,7 @@ def test_another_projects_key_cannot_open_the_page(tmp_path: Path) -> None:
         _new_project(client, csrf, "p1")
         _new_project(client, csrf, "p2")
         _upload(client, csrf, "interview.vtt", interview_vtt(), project="p1")
-        other, _ = create_key(store, "p2", "bo")
+        other, other_row = create_key(store, "p2", "bo")
         store.close()
         client.cookies.clear()
         assert (
@@ -218,6 +218,23 @@ def test_another_projects_key_cannot_open_the_page(tmp_path: Path) -> None:
         )
         assert decision.status_code == 403
         assert client.get("/page/projects/p2").status_code == 200
+        # revoking the key ends its sessions at once
+        store = Store(data / "intercoder.sqlite3")
+        revoke_key(store, other_row.id)
+        store.close()
+        ended = client.get("/page/projects/p2", follow_redirects=False)
+        assert ended.status_code == 303
+        assert ended.headers["location"] == "/page/sign-in?next=/page/projects/p2"
+
+
+def test_signing_in_never_sends_the_coder_to_another_site(tmp_path: Path) -> None:
+    with _client(tmp_path / "data") as client:
+        for target in ["https://evil.example/", "//evil.example/page/", "/v1/projects"]:
+            signed = client.post(
+                "/page/sign-in", data={"key": "", "next": target}, follow_redirects=False
+            )
+            assert signed.status_code == 303
+            assert signed.headers["location"] == "/page/"
 
 
 def test_the_filter_keeps_by_code_score_status_and_disagreement() -> None:
