@@ -18,7 +18,7 @@ from service.app.reviewing import ReviewFilter, SentenceView
 from service.errors import CsrfError
 from service.store.database import Store
 from tests.page_support import CODEBOOK_YAML, HOSTILE_TEXT, csrf_of, interview_vtt
-from tests.test_service_support import service_settings
+from tests.test_service_support import CODED_ROWS, service_settings
 
 HX = {"HX-Request": "true"}
 
@@ -259,3 +259,25 @@ def test_the_filter_keeps_by_code_score_status_and_disagreement() -> None:
     assert kept(ReviewFilter(status="coded")) == [1, 2]
     assert kept(ReviewFilter(status="to review")) == [0]
     assert kept(ReviewFilter(status="left")) == [3]
+
+
+def test_coded_data_and_the_agreement_report(open_page: tuple[TestClient, str]) -> None:
+    client, csrf = open_page
+    rows = [f'{r["transcript_id"]},"{r["text"]}",{";".join(r["codes"])}' for r in CODED_ROWS]
+    coded = "transcript_id,text,codes\n" + "\n".join(rows) + "\n"
+    added = client.post(
+        "/page/projects/p1/coded",
+        data={"csrf_token": csrf},
+        files={"file": ("coded.csv", coded.encode())},
+        follow_redirects=True,
+    )
+    assert f"{len(CODED_ROWS)} coded sentences added" in added.text, added.text
+    assert "No agreement report" in client.get("/page/projects/p1/agreement").text
+    evaluated = client.post(
+        "/page/projects/p1/agreement", data={"csrf_token": csrf}, follow_redirects=True
+    )
+    assert evaluated.status_code == 200
+    assert "the agreement report is up to date" in evaluated.text, evaluated.text
+    verdicts = re.findall(r'<td class="verdict">([^<]+)</td>', evaluated.text)
+    assert len(verdicts) == 3  # the codable codes T.1, T.2 and P
+    assert set(verdicts) <= {"trust", "review", "code by hand", "too few examples"}
