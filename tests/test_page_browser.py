@@ -8,6 +8,7 @@ these tests fail with one line saying so. Playwright's own browser download is n
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -54,8 +55,10 @@ def _playwright() -> Any:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     folder = tmp_path_factory.mktemp("page-server")
-    process = ServerProcess(folder / "data", folder / "server.log")
-    process.start()
+    # INTERCODER_PAGE_TEST_MODEL=1: the same tests with the configured model (a one-off run)
+    real_model = os.environ.get("INTERCODER_PAGE_TEST_MODEL") == "1"
+    process = ServerProcess(folder / "data", folder / "server.log", test_encoder=not real_model)
+    process.start(timeout=600 if real_model else 60)
     try:
         yield process
     finally:
@@ -137,9 +140,14 @@ def _coded(watched: Watched) -> int:
 
 
 def _wait_for_coded(watched: Watched, count: int) -> None:
-    watched.page.locator("#progress strong").first.filter(
-        has_text=re.compile(f"^{count}$")
-    ).wait_for()
+    progress = watched.page.locator("#progress strong").first
+    try:
+        progress.filter(has_text=re.compile(f"^{count}$")).wait_for()
+    except Exception as error:
+        notices = watched.page.locator("#notices").inner_text()
+        raise AssertionError(
+            f"expected {count} coded: {progress.inner_text()}; {notices}"
+        ) from error
 
 
 def test_a_coder_codes_ten_sentences_by_keyboard_alone(

@@ -148,9 +148,11 @@ def free_port() -> int:
 class ServerProcess:
     """``python -m service.cli.serve`` in a subprocess, with the hashing test encoder."""
 
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
+    def __init__(self, data_dir: Path, log_path: Path, *, test_encoder: bool = True) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
+        self.test_encoder = test_encoder
+        """False: the configured model (slow to start), for a run with the real one."""
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -163,9 +165,10 @@ class ServerProcess:
         env = {
             **os.environ,
             "INTERCODER_DATA_DIR": str(self.data_dir),
-            "INTERCODER_TEST_ENCODER": "hashing",
             "INTERCODER_INDEX_SAVE_SECONDS": "0.3",
         }
+        if self.test_encoder:
+            env["INTERCODER_TEST_ENCODER"] = "hashing"
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "service.cli.serve", "--port", str(self.port)],
