@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -26,6 +27,16 @@ HX = {"HX-Request": "true"}
 def _client(settings_dir: Path, **settings: object) -> TestClient:
     app = create_app(service_settings(settings_dir, **settings), encoder=HashingEncoder())
     return TestClient(app, base_url="http://127.0.0.1")
+
+
+def _sign_in(client: TestClient, key: str, **fields: str) -> httpx.Response:
+    """Sign in as the browser does: the form first (its token), then the post."""
+    form = client.get("/page/sign-in")
+    assert form.status_code == 200, form.text
+    token = re.search(r'name="sign_in_token" value="([^"]+)"', form.text)
+    assert token is not None
+    data = {"key": key, "sign_in_token": token.group(1), **fields}
+    return client.post("/page/sign-in", data=data, follow_redirects=False)
 
 
 def _new_project(client: TestClient, csrf: str, project_id: str = "p1") -> None:
@@ -184,9 +195,7 @@ def test_another_projects_key_cannot_open_the_page(tmp_path: Path) -> None:
     store = Store(data / "intercoder.sqlite3")
     admin, _ = create_key(store, None, "admin")
     with _client(data, require_api_keys=True) as client:
-        signed = client.post(
-            "/page/sign-in", data={"key": admin, "coder": "ana"}, follow_redirects=False
-        )
+        signed = _sign_in(client, admin, coder="ana")
         assert signed.status_code == 303
         csrf = csrf_of(client.get("/page/").text)
         _new_project(client, csrf, "p1")
@@ -200,12 +209,14 @@ def test_another_projects_key_cannot_open_the_page(tmp_path: Path) -> None:
             .headers["location"]
             .startswith("/page/sign-in")
         )
-        wrong = client.post("/page/sign-in", data={"key": "ick_wrong"})
+        wrong = _sign_in(client, "ick_wrong")
         assert wrong.status_code == 401
-        assert (
-            client.post("/page/sign-in", data={"key": other}, follow_redirects=False).status_code
-            == 303
-        )
+        assert "not known to this service" in wrong.text
+        # a form posted from elsewhere has no sign-in token (its cookie stays on this site)
+        forged = client.post("/page/sign-in", data={"key": other}, follow_redirects=False)
+        assert forged.status_code == 401
+        assert "expired" in forged.text
+        assert _sign_in(client, other).status_code == 303
         listing = client.get("/page/").text
         assert "/page/projects/p2" in listing
         assert "/page/projects/p1" not in listing
@@ -230,9 +241,7 @@ def test_another_projects_key_cannot_open_the_page(tmp_path: Path) -> None:
 def test_signing_in_never_sends_the_coder_to_another_site(tmp_path: Path) -> None:
     with _client(tmp_path / "data") as client:
         for target in ["https://evil.example/", "//evil.example/page/", "/v1/projects"]:
-            signed = client.post(
-                "/page/sign-in", data={"key": "", "next": target}, follow_redirects=False
-            )
+            signed = _sign_in(client, "", next=target)
             assert signed.status_code == 303
             assert signed.headers["location"] == "/page/"
 

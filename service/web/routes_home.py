@@ -4,6 +4,7 @@ shipped, YAML or REFI-QDA codebook, or a whole REFI-QDA project)."""
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from typing import Annotated
 
@@ -31,6 +32,7 @@ from service.web.security import (
 )
 
 router = APIRouter(prefix="/page", include_in_schema=False)
+SIGN_IN_COOKIE = "intercoder_sign_in"
 
 
 def check_project_id(project_id: str) -> None:
@@ -43,7 +45,33 @@ def check_project_id(project_id: str) -> None:
 
 @router.get("/sign-in")
 def sign_in_form(request: Request, next: str = "/page/") -> HTMLResponse:
-    return render(request, "sign_in.html", current_session(request), next=safe_next(next))
+    return _sign_in_page(request, safe_next(next))
+
+
+def _sign_in_page(request: Request, next_url: str, error: str | None = None) -> HTMLResponse:
+    """The form, with a fresh sign-in token in a field and in a SameSite=Strict cookie: a
+    form posted from another site carries no cookie, so it cannot sign a browser in with
+    someone else's key (login CSRF)."""
+    token = secrets.token_urlsafe(16)
+    extra = {} if error is None else {"error": error}
+    response = render(
+        request,
+        "sign_in.html",
+        current_session(request),
+        status_code=200 if error is None else 401,
+        next=next_url,
+        sign_in_token=token,
+        **extra,
+    )
+    response.set_cookie(
+        SIGN_IN_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/page/sign-in",
+    )
+    return response
 
 
 @router.post("/sign-in")
@@ -52,19 +80,23 @@ def sign_in(
     key: Annotated[str, Form(max_length=200)] = "",
     coder: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=500)] = "/page/",
+    sign_in_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """Signing in needs no CSRF token (there is no session yet); the key is the proof."""
+    """The key is the proof of who signs in; the sign-in token, that this form sent it."""
+    target = safe_next(next)
+    expected = request.cookies.get(SIGN_IN_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, sign_in_token):
+        return _sign_in_page(request, target, "the sign-in form had expired; sign in again")
     workspace = workspace_of(request)
     try:
         session_id, _ = sessions_of(request).open(
             workspace.store, workspace.settings, key.strip() or None, coder
         )
     except IntercoderError as error:
-        return render(
-            request, "sign_in.html", None, status_code=401, next=safe_next(next), error=str(error)
-        )
-    response = RedirectResponse(safe_next(next), status_code=303)
+        return _sign_in_page(request, target, str(error))
+    response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, session_id)
+    response.delete_cookie(SIGN_IN_COOKIE, path="/page/sign-in")
     return response
 
 
