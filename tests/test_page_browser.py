@@ -280,3 +280,50 @@ def test_the_api_docs_render_offline(watched: Watched) -> None:
     watched.shot("08-docs")
     page.goto("/redoc")
     page.locator("redoc [role=search], .redoc-wrap").first.wait_for()
+
+
+def test_a_coder_signs_in_with_a_project_key(
+    browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.app.keys import create_key
+    from service.store.database import Store
+
+    data = tmp_path / "data"
+    data.mkdir()
+    store = Store(data / "intercoder.sqlite3")
+    admin, _ = create_key(store, None, "admin")
+    monkeypatch.setenv("INTERCODER_REQUIRE_API_KEYS", "true")
+    server = ServerProcess(data, tmp_path / "server.log")
+    server.start()
+    try:
+        headers = {"X-API-Key": admin}
+        for project in ("mine", "theirs"):
+            created = httpx.post(
+                f"{server.url}/v1/projects",
+                json={"id": project, "shipped_codebook": "interview"},
+                headers=headers,
+            )
+            assert created.status_code == 201, created.text
+        key, _ = create_key(store, "mine", "ana")
+        context = browser.new_context(base_url=server.url)
+        page = context.new_page()
+        page.goto("/page/projects/mine")
+        page.wait_for_url("**/page/sign-in?next=/page/projects/mine")
+        page.get_by_label("API key").fill(key)
+        page.get_by_label("Your name").fill("Ana")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/page/projects/mine")
+        assert "coding as Ana" in page.locator("header").inner_text()
+        Watched(page).shot("09-signed-in")
+        assert page.goto("/page/projects/theirs").status == 403
+        page.goto("/page/")
+        assert page.locator("a[href='/page/projects/theirs']").count() == 0
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url("**/page/sign-in")
+        assert page.goto("/page/projects/mine").url.endswith(
+            "/page/sign-in?next=/page/projects/mine"
+        )
+        context.close()
+    finally:
+        server.stop()
+        store.close()
