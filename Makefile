@@ -79,3 +79,9 @@ test-all: test test-slow
 # make reliability RELIABILITY_ARGS='--parts crash --part-args crash="--cycles 5"'
 reliability: install-dev
 	$(BIN)/python -m tests.reliability $(RELIABILITY_ARGS)
+
+# The review page's browser tests (tests/test_page_browser.py, slow) drive Debian's chromium;
+# Playwright's own browser download is never used. Installs it where it is missing (root, apt).
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }

@@ -72,8 +72,13 @@ def coded_rows(count: int) -> list[dict[str, Any]]:
 class Server:
     """The service in a subprocess on a free port, with its own data folder."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
-        env = {**os.environ, "INTERCODER_DATA_DIR": str(data_dir), "INTERCODER_LOG_LEVEL": "error"}
+    def __init__(self, data_dir: Path, port: int, extra_env: dict[str, str] | None = None) -> None:
+        env = {
+            **os.environ,
+            "INTERCODER_DATA_DIR": str(data_dir),
+            "INTERCODER_LOG_LEVEL": "error",
+            **(extra_env or {}),
+        }
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "service.cli.serve", "--port", str(port)],

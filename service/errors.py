@@ -39,6 +39,11 @@ class ForbiddenError(AuthError):
     """A known API key that does not cover this project or this operation."""
 
 
+class CsrfError(ForbiddenError):
+    """A change sent by the review page without its session's CSRF token (or with another):
+    refused, since a page of another site may have sent it in the coder's name."""
+
+
 class ConfigurationError(IntercoderError):
     """Settings that cannot work, such as a non-loopback address with no API key to guard it."""
 

@@ -163,11 +163,20 @@ def is_ready(url: str) -> bool:
 class ServerProcess:
     """``python -m service.cli.serve`` in a subprocess, with the hashing test encoder."""
 
-    def __init__(self, data_dir: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        *,
+        test_encoder: bool = True,
+    ) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
         self.env = env or {}
         """More INTERCODER_* settings for the server (they win over the defaults here)."""
+        self.test_encoder = test_encoder
+        """False: the configured model (slow to start), for a run with the real one."""
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -180,8 +189,8 @@ class ServerProcess:
         env = {
             **os.environ,
             "INTERCODER_DATA_DIR": str(self.data_dir),
-            "INTERCODER_TEST_ENCODER": "hashing",
             "INTERCODER_INDEX_SAVE_SECONDS": "0.3",
+            **({"INTERCODER_TEST_ENCODER": "hashing"} if self.test_encoder else {}),
             **self.env,
         }
         with self.log_path.open("ab") as log:

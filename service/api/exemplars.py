@@ -16,14 +16,13 @@ import pandas as pd
 from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 
 from codebook.coded import CodedUnit, coded_frame
-from codebook.coded_csv import read_coded_csv, write_coded_csv
+from codebook.coded_csv import read_coded_csv
 from service.api.deps import Cursor, Limit, ProjectId, State, id_cursor, next_cursor
 from service.api.problems import problem_responses
 from service.api.schemas import ExemplarBatch, ExemplarIn, ExemplarOut, ExemplarPage, ExemplarsAdded
 from service.app.exemplars import AddedExemplars, add_coded_frame, remove_exemplar
+from service.app.page_projects import codings_csv
 from service.store.exemplars import (
-    all_exemplars,
-    coded_units,
     get_exemplar,
     list_exemplars,
     text_unit_id,
@@ -141,14 +140,8 @@ def delete_one_exemplar(project_id: ProjectId, exemplar_id: ExemplarId, state: S
     },
 )
 def export_codings(project_id: ProjectId, state: State) -> Response:
-    with state.store.read() as connection:
-        current_codebook(connection, project_id)  # NotFoundError for an unknown project
-        rows = all_exemplars(connection, project_id)
-    frame = coded_units(rows)
-    buffer = io.StringIO()
-    write_coded_csv(frame, buffer)
     return Response(
-        buffer.getvalue(),
+        codings_csv(state, project_id),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{project_id}-codings.csv"'},
     )

@@ -7,7 +7,8 @@ database), and start the periodic index saver. At stop (uvicorn's graceful shutd
 after in-flight requests finish): save changed indexes and close the database.
 
 Middleware, outermost first: the request log (id, timing, metrics), the catch-all that turns
-unexpected errors into 500 problems, then the request-size guard.
+unexpected errors into 500 problems, the request-size guard, then the security headers (CSP)
+of the review page, which ``service.web`` mounts in the same app.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from service.api.request_log import RequestLog
 from service.app.lifecycle import close_workspace, open_workspace
 from service.metrics import Metrics, configure_logging
 from service.settings import Settings, get_settings
+from service.web.mount import install_page
 
 DESCRIPTION = """\
 Suggests qualitative codes for interview sentences from the sentences your team already coded,
@@ -67,6 +69,9 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # served by the page package from its own files: the defaults load from a CDN
+        docs_url=None,
+        redoc_url=None,
     )
     install_problem_handlers(app)
     routers = (
@@ -82,6 +87,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     )
     for module in routers:
         app.include_router(module.router)
+    install_page(app)  # the review page, its static files, /docs and /redoc
     # add_middleware wraps what is already there, so the last added runs first.
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
     app.add_middleware(CatchAllProblems)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from importlib import resources
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from codebook.errors import UnknownNameError
-from codebook.loader import SHIPPED_CODEBOOKS, build_codebook, parse_codebook_yaml
+from codebook.loader import build_codebook
 from codebook.model import Codebook
 from service.api.deps import Caller, Cursor, Limit, ProjectId, State, next_cursor
 from service.api.problems import problem_responses
@@ -22,6 +20,7 @@ from service.api.schemas import (
     ProjectOut,
     ProjectPage,
 )
+from service.app.page_projects import shipped_codebook
 from service.app.projects import create_project as new_project
 from service.app.projects import remove_project, replace_project_codebook
 from service.app.workspace import Workspace
@@ -41,15 +40,7 @@ def resolve_codebook(source: CodebookSource) -> Codebook:
     """The inline codebook, validated as a whole, or the shipped one named."""
     if source.codebook is not None:
         return build_codebook(source.codebook)
-    name = str(source.shipped_codebook)
-    # Never load_codebook(name): it would read any server file a client names.
-    if name not in SHIPPED_CODEBOOKS:
-        raise UnknownNameError(
-            f"there is no shipped codebook {name!r}; expected one of "
-            f"{', '.join(SHIPPED_CODEBOOKS)}, or give the codebook inline as 'codebook'"
-        )
-    text = resources.files("codebook").joinpath("data", f"{name}.yaml").read_text("utf-8")
-    return parse_codebook_yaml(text, f"{name}.yaml")
+    return shipped_codebook(str(source.shipped_codebook))
 
 
 def project_out(state: Workspace, row: ProjectRow) -> ProjectOut:

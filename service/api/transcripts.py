@@ -8,13 +8,10 @@ turn, which are stored; the file itself is never written to disk, and its name i
 
 from __future__ import annotations
 
-import re
-from pathlib import PurePath
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 
-from codebook.errors import TranscriptError
 from codebook.transcripts import TRANSCRIPT_FORMATS
 from service.api.deps import Cursor, Limit, ProjectId, State, next_cursor
 from service.api.problems import problem_responses
@@ -24,7 +21,7 @@ from service.api.schemas import (
     TranscriptOut,
     TranscriptPage,
 )
-from service.app.transcripts import add_transcript
+from service.app.transcripts import add_transcript, plain_filename, transcript_id_from
 from service.store.ids import TRANSCRIPT_ID_PATTERN
 from service.store.transcripts import (
     get_transcript,
@@ -37,39 +34,6 @@ router = APIRouter(prefix="/v1/projects/{project_id}/transcripts", tags=["transc
 TranscriptId = Annotated[
     str, Path(pattern=TRANSCRIPT_ID_PATTERN, description="The transcript's id in the project.")
 ]
-_NOT_IN_ID = re.compile(r"[^A-Za-z0-9._-]+")
-_MAX_FILENAME = 255
-
-
-def plain_filename(name: str | None) -> str:
-    """The upload's file name when it is a plain name; TranscriptError for paths and oddities."""
-    if not name:
-        raise TranscriptError(
-            "the upload has no file name: expected a name such as interview-03.vtt, whose "
-            "extension tells the format; name the file, or give 'format'"
-        )
-    if (
-        len(name) > _MAX_FILENAME
-        or PurePath(name).name != name
-        or "\\" in name
-        or name in {".", ".."}
-        or any(ord(character) < 32 for character in name)
-    ):
-        raise TranscriptError(
-            f"the upload's file name {name[:80]!r} is not a plain file name: expected a name "
-            "without folders, '..' or control characters (at most 255 characters); rename it"
-        )
-    return name
-
-
-def transcript_id_from(filename: str) -> str:
-    """The file name's stem as a transcript id: characters outside [A-Za-z0-9._-] become '-'."""
-    slug = _NOT_IN_ID.sub("-", PurePath(filename).stem).strip("-._")[:128]
-    if not slug:
-        raise TranscriptError(
-            f"cannot make a transcript id from the file name {filename!r}; give 'transcript_id'"
-        )
-    return slug
 
 
 @router.post(

@@ -112,11 +112,18 @@ def principal_for(store: Store, settings: Settings, presented: str | None) -> Pr
             "this service requires an API key: send it as 'Authorization: Bearer <key>' or "
             "'X-API-Key: <key>' (create one with `intercoder serve --create-key`)"
         )
-    with store.read() as connection:
-        row = find_key(connection, hash_key(presented))
-    if row is None:
+    principal = principal_of_hash(store, hash_key(presented))
+    if principal is None:
         raise AuthError("the API key is not known to this service; check it or create a new one")
-    return Principal(project_id=row.project_id)
+    return principal
+
+
+def principal_of_hash(store: Store, key_hash: str) -> Principal | None:
+    """The caller behind a stored key's hash, or None once that key is revoked (a page
+    session keeps the hash, never the key, and asks again on every request)."""
+    with store.read() as connection:
+        row = find_key(connection, key_hash)
+    return None if row is None else Principal(project_id=row.project_id)
 
 
 def all_keys(store: Store) -> list[KeyRow]:

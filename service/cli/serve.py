@@ -90,6 +90,8 @@ def _run(settings: Settings) -> None:
 
     check_startup(settings)  # refuse in one line before loading anything
     configure_logging(settings.log_level)
+    where = f"http://{settings.host}:{settings.port}"
+    typer.echo(f"the review page: {where}/page/  the API's docs: {where}/docs", err=True)
     uvicorn.run(
         create_app(settings),
         host=settings.host,
