@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codebook.errors import (
@@ -150,9 +152,14 @@ def _type_uri(title: str) -> str:
     return _TYPE_PREFIX + title.lower().replace(" ", "-")
 
 
-def problem_response(problem: ProblemDetails) -> JSONResponse:
+def problem_response(
+    problem: ProblemDetails, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
-        problem.model_dump(mode="json"), status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE
+        problem.model_dump(mode="json"),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
     )
 
 
@@ -182,6 +189,24 @@ def problem_responses(*statuses: int, inputs: bool = True) -> dict[int | str, di
         status: {"model": ProblemDetails, "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}}}
         for status in chosen
     }
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes at the request's path. Starlette's own 405 names only the
+    first route that matched the path, and FastAPI has one route per method; so each method is
+    tried against the app's routes as the router would."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -224,7 +249,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail=detail,
             correlation_id=request_id(request.scope),
         )
-        return problem_response(problem)
+        headers = dict(error.headers or {})
+        if status == 405:  # RFC 9110: Allow lists every method of the resource
+            headers["Allow"] = allowed_methods(request)
+        return problem_response(problem, headers)
 
     app.add_exception_handler(IntercoderError, intercoder_error)
     app.add_exception_handler(RequestValidationError, validation_error)

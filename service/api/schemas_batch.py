@@ -9,13 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models import methods
 from models.methods import Method
+from service.api.request_model import RequestModel
 from service.api.schemas_suggest import DataWarningOut
 from service.app.batch_jobs import BatchSpec
 from service.store.batches import BatchRow, BatchState
 from service.store.ids import TRANSCRIPT_ID_PATTERN
 
 
-class BatchCreate(BaseModel):
+class BatchCreate(RequestModel):
     """Code the project's stored transcripts (all, or those named) in the background."""
 
     model_config = ConfigDict(
