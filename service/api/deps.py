@@ -8,11 +8,12 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
 
 from service.app.keys import EVERYONE, Principal, keys_required, principal_for
 from service.app.workspace import Workspace
 from service.errors import AuthError
-from service.store.ids import PROJECT_ID_PATTERN, TRANSCRIPT_ID_PATTERN
+from service.store.ids import PROJECT_ID_PATTERN, RESERVED_PROJECT_IDS, TRANSCRIPT_ID_PATTERN
 
 _api_key_header = APIKeyHeader(
     name="X-API-Key",
@@ -88,8 +89,15 @@ def project_access(
         ),
     ],
     principal: Caller,
+    request: Request,
 ) -> str:
-    """The path's project id, once the caller's key is known to open it."""
+    """The path's project id, once the caller's key is known to open it.
+
+    ``/v1/projects/import`` is the import, which takes POST only; the router would read
+    ``import`` as a project id for the other methods, so they get the 405 the path deserves.
+    """
+    if project_id in RESERVED_PROJECT_IDS and request.url.path == f"/v1/projects/{project_id}":
+        raise HTTPException(405)
     principal.check_project(project_id)
     return project_id
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -20,7 +21,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codebook.errors import (
@@ -191,22 +191,29 @@ def problem_responses(*statuses: int, inputs: bool = True) -> dict[int | str, di
     }
 
 
-_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
-
-
 def allowed_methods(request: Request) -> str:
-    """Every method some route takes at the request's path. Starlette's own 405 names only the
-    first route that matched the path, and FastAPI has one route per method; so each method is
-    tried against the app's routes as the router would."""
-    routes = request.app.router.routes
-    allowed = [
-        method
-        for method in _METHODS
-        if any(
-            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
-        )
+    """The methods the OpenAPI document gives the request's path, matched as OpenAPI says:
+    concrete paths before templated ones (``/v1/projects/import`` is the import, not a
+    project; ``.../exemplars/csv`` the upload, not an exemplar). Starlette's own 405 names
+    only the first route that matched the path, and FastAPI has one route per method."""
+    paths: dict[str, dict[str, Any]] = request.app.openapi()["paths"]
+    matching = [
+        template
+        for template in paths
+        if re.fullmatch(_PARAMETER.sub("[^/]+", re.escape(template)), request.url.path)
     ]
-    return ", ".join(allowed)
+    fewest = min((template.count("{") for template in matching), default=0)
+    methods = {
+        method.upper()
+        for template in matching
+        if template.count("{") == fewest  # the most concrete templates only
+        for method in paths[template]
+    }
+    return ", ".join(sorted(methods))
+
+
+_PARAMETER = re.compile(r"\\\{\w+\\\}")
+"""A ``{name}`` of a path template, once ``re.escape`` has escaped its braces."""
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -5,7 +5,8 @@ that no UTF-8 encoder, tokenizer, cache or database file can hold. The rule, at 
 every text a request carries (sentences, exemplars, decisions, codebooks, options): text must be
 made of Unicode scalar values; a request with a lone surrogate anywhere in its body, keys
 included, gets a 422 problem naming the field. Uploaded files and form fields need no check:
-they arrive as bytes and are decoded strictly (a surrogate is invalid UTF-8).
+they arrive as bytes; files are decoded strictly (a surrogate is invalid UTF-8) and Starlette
+decodes a form field that is not UTF-8 as Latin-1, so neither can hold a surrogate.
 """
 
 from __future__ import annotations

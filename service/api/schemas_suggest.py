@@ -16,6 +16,10 @@ from models.data_warnings import MIN_CODED_PER_CODE, DataWarning, WarningKind
 from models.methods import Method
 from service.api.request_model import SOME_TEXT, RequestModel, given_and_absent
 
+MAX_INDEX = 1_000_000_000
+"""The largest sentence index or count a request may name: far above any transcript, and
+within SQLite's 64-bit integers (an unbounded one was a 500 from the database driver)."""
+
 EvaluationMethod = Literal["knn", "prototype", "linear", "blend", "tfidf-5nn", "majority"]
 
 
@@ -123,8 +127,10 @@ class TranscriptSuggestRequest(SuggestOptions):
         extra="forbid", json_schema_extra={"examples": [{"method": "linear", "offset": 0}]}
     )
 
-    offset: int = Field(default=0, ge=0, description="first sentence index")
-    limit: int | None = Field(default=None, ge=1, description="sentences from offset; all")
+    offset: int = Field(default=0, ge=0, le=MAX_INDEX, description="first sentence index")
+    limit: int | None = Field(
+        default=None, ge=1, le=MAX_INDEX, description="sentences from offset; all"
+    )
 
 
 class EvidenceOut(BaseModel):
@@ -258,7 +264,7 @@ class DecisionIn(RequestModel):
     action: Literal["accept", "reject", "change"]
     coder: str = Field(min_length=1, max_length=200)
     transcript_id: str | None = Field(default=None, min_length=1, max_length=200)
-    sentence_index: int | None = Field(default=None, ge=0)
+    sentence_index: int | None = Field(default=None, ge=0, le=MAX_INDEX)
     text: str | None = Field(default=None, min_length=1, max_length=20_000)
     speaker: str | None = Field(default=None, max_length=200, description="with text only")
     previous_text: str | None = Field(

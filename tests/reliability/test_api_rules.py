@@ -138,3 +138,26 @@ def test_the_test_encoder_gives_every_text_a_unit_vector(
     client, _, _ = keyed
     rows = [{"transcript_id": "digits", "text": "0", "codes": []}]
     _status(client.post("/v1/projects/p1/exemplars", json={"exemplars": rows}), 201)
+
+
+def test_indexes_beyond_sqlite_integers_are_refused(keyed: tuple[httpx.Client, str, str]) -> None:
+    """Found by probing the schema's unbounded integers: 2**63 reached SQLite (a 500)."""
+    client, _, _ = keyed
+    files = {"file": ("t.txt", "P3: We retrain the model every week.\n")}
+    _status(client.post("/v1/projects/p1/transcripts", files=files), 201)
+    for body in ({"offset": 2**63}, {"limit": 2**64}):
+        _status(client.post("/v1/projects/p1/transcripts/t/suggestions", json=body), 422)
+    decision = {"action": "reject", "coder": "a", "transcript_id": "t", "sentence_index": 2**64}
+    _status(client.post("/v1/projects/p1/decisions", json=decision), 422)
+
+
+def test_import_is_a_route_not_a_project(keyed: tuple[httpx.Client, str, str]) -> None:
+    """Found by schemathesis: the router read GET /v1/projects/import as project "import", so
+    the 405 of OPTIONS there listed GET and DELETE, which the schema does not give it."""
+    client, _, _ = keyed
+    for method in ("GET", "DELETE", "OPTIONS"):
+        response = client.request(method, "/v1/projects/import")
+        _status(response, 405)
+        assert response.headers["allow"] == "POST"
+    taken = client.post("/v1/projects", json={"id": "import", "shipped_codebook": "swda"})
+    assert "names a route" in _status(taken, 409)["detail"]
