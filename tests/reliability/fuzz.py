@@ -10,10 +10,11 @@ prints the operations, cases and failures (each failure in full). The quick test
 (tests/reliability/test_fuzz_api.py) runs the same engine and configuration with a few examples
 per operation against a server in the test process.
 
-One exemption, stated here and nowhere else: a few operations take content whose rules JSON
-Schema cannot state (a file's format, a codebook's cross-references, codes that must exist in
-the project's codebook, one speaker per sentence). For those, and only those, a 422 problem is
-a correct answer to a schema-valid request (:data:`CONTENT_RULES` says why for each).
+One exemption, stated here and in the README's security section: a few operations take
+content whose rules JSON Schema cannot state (a file's format, a codebook's cross-references,
+codes that must exist in the project's codebook, one speaker per sentence). For those, and
+only those, a 422 problem is a correct answer to a schema-valid request (:data:`CONTENT_RULES`
+says why for each).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,13 @@ import httpx
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import from_schema
-from schemathesis.engine.events import FatalError, NonFatalError, ScenarioFinished
+from schemathesis.engine.events import (
+    FatalError,
+    NonFatalError,
+    PhaseFinished,
+    PhaseStarted,
+    ScenarioFinished,
+)
 from schemathesis.engine.statistic import Statistic
 
 from service.app.keys import create_key
@@ -43,6 +50,7 @@ PROJECT = "study-1"
 SCRATCH_PROJECT = "scratch"
 TRANSCRIPT = "interview-03"
 PROJECT_PATH = "/v1/projects/{project_id}"
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 """Answers to a schema-valid request that are not a failure: schemathesis's default, less 5xx."""
 
@@ -73,11 +81,13 @@ class FuzzResult:
     operations: int
     cases: int
     failures: list[str] = field(default_factory=list)
+    phase_seconds: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
+        phases = ", ".join(f"{name} {took:.0f} s" for name, took in self.phase_seconds.items())
         return (
             f"schemathesis, all checks: {self.operations} operations, {self.cases} cases, "
-            f"{len(self.failures)} failures"
+            f"{len(self.failures)} failures (phases: {phases})"
         )
 
 
@@ -116,16 +126,23 @@ def path_parameters(path: str, method: str, seeded: Seeded) -> dict[str, str]:
 
 
 def fuzz_config(
-    openapi: dict[str, Any], key: str, seeded: Seeded, examples: int, seed_value: int
+    openapi: dict[str, Any],
+    key: str,
+    seeded: Seeded,
+    examples: int,
+    seed_value: int,
+    phases: Sequence[str] = PHASES,
+    seeded_paths: bool = True,
 ) -> SchemathesisConfig:
     """Every check on (schemathesis's default), the key for both declared schemes, the seeded
-    ids in the paths, and the content-rule exemptions; one entry per operation, so that no two
-    entries' settings meet."""
+    ids in the paths (unless ``seeded_paths`` is false), and the content-rule exemptions; one
+    entry per operation, so that no two entries' settings meet. ``phases``: schemathesis's
+    phases to run (all by default)."""
     operations: list[dict[str, Any]] = []
     for path, methods in openapi["paths"].items():
         for method in (name.upper() for name in methods):
             entry: dict[str, Any] = {"include-path": path, "include-method": method}
-            if parameters := path_parameters(path, method, seeded):
+            if seeded_paths and (parameters := path_parameters(path, method, seeded)):
                 entry["parameters"] = parameters
             if (method, path) in CONTENT_RULES:
                 statuses = [*ACCEPTED, "422"]
@@ -139,7 +156,53 @@ def fuzz_config(
             "checks": {"not_a_server_error": {"expected-statuses": ["2xx", "3xx", "4xx"]}},
             "auth": {"openapi": {"APIKeyHeader": {"api_key": key}, "HTTPBearer": {"bearer": key}}},
             "operations": operations,
+            "phases": {name: {"enabled": name in phases} for name in PHASES},
         }
+    )
+
+
+@dataclass(frozen=True)
+class Target:
+    """A seeded service to fuzz, and how much."""
+
+    url: str
+    key: str
+    openapi: dict[str, Any]
+    seeded: Seeded
+    examples: int
+    seed_value: int
+
+
+def fuzz(target: Target, phases: Sequence[str] = PHASES) -> FuzzResult:
+    """Schemathesis's ``phases`` against ``target``, in two passes. The coverage phase runs
+    without the seeded path ids: it makes path parameters invalid on purpose, and an id fixed
+    by the configuration replaces its invalid value, so a request it meant to be invalid
+    arrives valid, is answered 200 and is reported as "schema-violating request accepted".
+    It takes the schema's examples (which name the seeded project) instead."""
+    passes = [
+        ([phase for phase in phases if phase != "coverage"], True),
+        ([phase for phase in phases if phase == "coverage"], False),
+    ]
+    results = []
+    for chosen, seeded_paths in passes:
+        if not chosen:
+            continue
+        config = fuzz_config(
+            target.openapi,
+            target.key,
+            target.seeded,
+            target.examples,
+            target.seed_value,
+            chosen,
+            seeded_paths,
+        )
+        schema = schemathesis.openapi.from_url(f"{target.url}/openapi.json", config=config)
+        results.append(run_fuzz(schema))
+    return FuzzResult(
+        operations=max(result.operations for result in results),
+        cases=sum(result.cases for result in results),
+        failures=[failure for result in results for failure in result.failures],
+        phase_seconds={k: v for result in results for k, v in result.phase_seconds.items() if v},
     )
 
 
@@ -148,8 +211,15 @@ def run_fuzz(schema: Any) -> FuzzResult:
     collect its cases and failures."""
     statistic = Statistic()
     errors: list[str] = []
+    started: dict[str, float] = {}
+    phase_seconds: dict[str, float] = {}
     for event in from_schema(schema).execute():
-        if isinstance(event, ScenarioFinished):
+        if isinstance(event, PhaseStarted):
+            started[event.phase.name.value] = event.timestamp
+        elif isinstance(event, PhaseFinished):
+            name = event.phase.name.value
+            phase_seconds[name] = event.timestamp - started.get(name, event.timestamp)
+        elif isinstance(event, ScenarioFinished):
             statistic.on_scenario_finished(event.recorder)
         elif isinstance(event, NonFatalError):
             errors.append(f"{event.label}: {event.info.format()}")
@@ -163,7 +233,7 @@ def run_fuzz(schema: Any) -> FuzzResult:
         for failure in group.failures
     ]
     failures += errors
-    return FuzzResult(operations=operations, cases=statistic.total_cases, failures=failures)
+    return FuzzResult(operations, statistic.total_cases, failures, phase_seconds)
 
 
 def admin_key(data_dir: Path) -> str:
@@ -202,9 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
             seeded = seed(client)
             openapi = client.get("/openapi.json").json()
-        config = fuzz_config(openapi, key, seeded, options.examples, options.seed)
-        schema = schemathesis.openapi.from_url(f"{url}/openapi.json", config=config)
-        result = run_fuzz(schema)
+        result = fuzz(Target(url, key, openapi, seeded, options.examples, options.seed))
     for failure in result.failures:
         print(failure, end="\n\n")
     print(result.summary())
