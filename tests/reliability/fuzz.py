@@ -202,7 +202,9 @@ def fuzz(target: Target, phases: Sequence[str] = PHASES) -> FuzzResult:
         operations=max(result.operations for result in results),
         cases=sum(result.cases for result in results),
         failures=[failure for result in results for failure in result.failures],
-        phase_seconds={k: v for result in results for k, v in result.phase_seconds.items() if v},
+        phase_seconds={
+            name: sum(result.phase_seconds.get(name, 0.0) for result in results) for name in PHASES
+        },
     )
 
 
@@ -218,7 +220,8 @@ def run_fuzz(schema: Any) -> FuzzResult:
             started[event.phase.name.value] = event.timestamp
         elif isinstance(event, PhaseFinished):
             name = event.phase.name.value
-            phase_seconds[name] = event.timestamp - started.get(name, event.timestamp)
+            took = event.timestamp - started.get(name, event.timestamp)
+            phase_seconds[name] = phase_seconds.get(name, 0.0) + took  # a phase may run twice
         elif isinstance(event, ScenarioFinished):
             statistic.on_scenario_finished(event.recorder)
         elif isinstance(event, NonFatalError):
