@@ -41,8 +41,10 @@ class HashingEncoder:
         self.calls.append(list(texts))
         vectors = np.zeros((len(texts), self._dim), dtype=np.float32)
         for row, text in enumerate(texts):
-            for word in _WORD.findall(text.lower()):
-                digest = hashlib.sha256(word.encode()).digest()
+            # A text without words ("0", "?!") is its own feature: like the real model, every
+            # text gets a unit vector.
+            for word in _WORD.findall(text.lower()) or [text]:
+                digest = hashlib.sha256(word.encode("utf-8", "surrogatepass")).digest()
                 vectors[row, int.from_bytes(digest[:4], "little") % self._dim] += 1.0
         return l2_normalise(vectors)
 

@@ -115,7 +115,8 @@ class SafeArchive:
                     total += len(chunk)
                     self._check_inflation(name, info, total, budget)
                     chunks.append(chunk)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
+            # ValueError: zipfile seeks to a negative offset when the directory's offsets lie
             raise self._refuse(f"entry {name!r} is damaged ({error})", _EXPORT_AGAIN) from None
         except (NotImplementedError, RuntimeError) as error:
             raise self._refuse(

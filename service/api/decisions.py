@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api.deps import Cursor, Limit, ProjectId, State, id_cursor, next_cursor
+from service.api.deps import IdCursor, Limit, ProjectId, State, id_cursor, next_cursor
 from service.api.problems import problem_responses
 from service.api.schemas_suggest import DecisionIn, DecisionOut, DecisionPage
 from service.app.deciding import Decision, record_decision
@@ -41,7 +41,7 @@ def record_project_decision(project_id: ProjectId, body: DecisionIn, state: Stat
     responses=problem_responses(401, 403, 404, 422),
 )
 def list_project_decisions(
-    project_id: ProjectId, state: State, limit: Limit = 50, cursor: Cursor = None
+    project_id: ProjectId, state: State, limit: Limit = 50, cursor: IdCursor = None
 ) -> DecisionPage:
     with state.store.read() as connection:
         rows = list_decisions(connection, project_id, after=id_cursor(cursor), limit=limit)

@@ -17,7 +17,7 @@ from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 
 from codebook.coded import CodedUnit, coded_frame
 from codebook.coded_csv import read_coded_csv
-from service.api.deps import Cursor, Limit, ProjectId, State, id_cursor, next_cursor
+from service.api.deps import IdCursor, Limit, ProjectId, State, id_cursor, next_cursor
 from service.api.problems import problem_responses
 from service.api.schemas import ExemplarBatch, ExemplarIn, ExemplarOut, ExemplarPage, ExemplarsAdded
 from service.app.exemplars import AddedExemplars, add_coded_frame, remove_exemplar
@@ -98,7 +98,7 @@ def add_exemplars_csv(
     responses=problem_responses(401, 403, 404, 422),
 )
 def list_project_exemplars(
-    project_id: ProjectId, state: State, limit: Limit = 50, cursor: Cursor = None
+    project_id: ProjectId, state: State, limit: Limit = 50, cursor: IdCursor = None
 ) -> ExemplarPage:
     with state.store.read() as connection:
         rows = list_exemplars(connection, project_id, after=id_cursor(cursor), limit=limit)
@@ -109,7 +109,7 @@ def list_project_exemplars(
 
 
 @router.get(
-    "/exemplars/{exemplar_id}",
+    "/exemplars/{exemplar_id:int}",
     summary="Read one exemplar",
     responses=problem_responses(401, 403, 404),
 )
@@ -120,7 +120,7 @@ def read_exemplar(project_id: ProjectId, exemplar_id: ExemplarId, state: State) 
 
 
 @router.delete(
-    "/exemplars/{exemplar_id}",
+    "/exemplars/{exemplar_id:int}",
     status_code=204,
     summary="Delete one exemplar (it leaves the index at once)",
     responses=problem_responses(401, 403, 404),

@@ -44,6 +44,16 @@ DESCRIPTION = """\
 Suggests qualitative codes for interview sentences from the sentences your team already coded,
 shows the exemplars behind every suggestion, and learns from each accepted or changed coding at
 once. Errors are `application/problem+json`. Transcripts never leave this machine.
+
+**Credentials.** Where keys are required (any non-loopback address, or `require_api_keys`),
+send the key as `Authorization: Bearer <key>` or as `X-API-Key: <key>`. A request that sends
+both must send the same key in both, and an `Authorization` header must be a bearer token: a
+request whose credentials disagree is refused with 401, never let in on the one that is right.
+A key for one project gets 403 on every other project and on the operations that need a key
+for every project (creating or importing a project, /metrics), before its body is read.
+
+**Text.** Every text in a request must be Unicode: a JSON string with a lone surrogate escape
+(`"\\ud800"` without its pair) is refused with a 422 problem naming the field.
 """
 
 

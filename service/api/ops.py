@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
-from service.api.deps import Caller, State
+from service.api.deps import State, admin_access
 from service.api.problems import problem_responses
 
 router = APIRouter(tags=["operations"])
@@ -46,7 +46,7 @@ def readyz(state: State) -> Readiness:
         200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
         **problem_responses(401, 403, inputs=False),
     },
+    dependencies=[Depends(admin_access("reading metrics"))],
 )
-def metrics(state: State, principal: Caller) -> Response:
-    principal.check_admin("reading metrics")
+def metrics(state: State) -> Response:
     return Response(state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -162,9 +164,14 @@ def _type_uri(title: str) -> str:
     return _TYPE_PREFIX + title.lower().replace(" ", "-")
 
 
-def problem_response(problem: ProblemDetails) -> JSONResponse:
+def problem_response(
+    problem: ProblemDetails, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
-        problem.model_dump(mode="json"), status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE
+        problem.model_dump(mode="json"),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
     )
 
 
@@ -194,6 +201,31 @@ def problem_responses(*statuses: int, inputs: bool = True) -> dict[int | str, di
         status: {"model": ProblemDetails, "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}}}
         for status in chosen
     }
+
+
+def allowed_methods(request: Request) -> str:
+    """The methods the OpenAPI document gives the request's path, matched as OpenAPI says:
+    concrete paths before templated ones (``/v1/projects/import`` is the import, not a
+    project; ``.../exemplars/csv`` the upload, not an exemplar). Starlette's own 405 names
+    only the first route that matched the path, and FastAPI has one route per method."""
+    paths: dict[str, dict[str, Any]] = request.app.openapi()["paths"]
+    matching = [
+        template
+        for template in paths
+        if re.fullmatch(_PARAMETER.sub("[^/]+", re.escape(template)), request.url.path)
+    ]
+    fewest = min((template.count("{") for template in matching), default=0)
+    methods = {
+        method.upper()
+        for template in matching
+        if template.count("{") == fewest  # the most concrete templates only
+        for method in paths[template]
+    }
+    return ", ".join(sorted(methods))
+
+
+_PARAMETER = re.compile(r"\\\{\w+\\\}")
+"""A ``{name}`` of a path template, once ``re.escape`` has escaped its braces."""
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -236,7 +268,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail=detail,
             correlation_id=request_id(request.scope),
         )
-        return problem_response(problem)
+        headers = dict(error.headers or {})
+        if status == 405:  # RFC 9110: Allow lists every method of the resource
+            headers["Allow"] = allowed_methods(request)
+        return problem_response(problem, headers)
 
     app.add_exception_handler(IntercoderError, intercoder_error)
     app.add_exception_handler(RequestValidationError, validation_error)

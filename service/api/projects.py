@@ -5,11 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from codebook.loader import build_codebook
 from codebook.model import Codebook
-from service.api.deps import Caller, Cursor, Limit, ProjectId, State, next_cursor
+from service.api.deps import (
+    Caller,
+    Limit,
+    ProjectCursor,
+    ProjectId,
+    State,
+    admin_access,
+    next_cursor,
+)
 from service.api.problems import problem_responses
 from service.api.schemas import (
     CodebookOut,
@@ -60,11 +68,9 @@ def project_out(state: Workspace, row: ProjectRow) -> ProjectOut:
     status_code=201,
     summary="Create a project with its codebook",
     responses=problem_responses(401, 403, 409, 413, 422),
+    dependencies=[Depends(admin_access("creating a project"))],
 )
-def create_project(
-    body: ProjectCreate, state: State, principal: Caller, response: Response
-) -> ProjectOut:
-    principal.check_admin("creating a project")
+def create_project(body: ProjectCreate, state: State, response: Response) -> ProjectOut:
     codebook = resolve_codebook(body)
     project_id = body.id or uuid.uuid4().hex[:12]
     row = new_project(state, project_id, body.name or codebook.name, codebook)
@@ -74,7 +80,7 @@ def create_project(
 
 @router.get("", summary="List the projects the API key opens", responses=problem_responses(401))
 def list_all(
-    state: State, principal: Caller, limit: Limit = 50, cursor: Cursor = None
+    state: State, principal: Caller, limit: Limit = 50, cursor: ProjectCursor = None
 ) -> ProjectPage:
     with state.store.read() as connection:
         rows = list_projects(connection, after=cursor, limit=limit, only=principal.project_id)

@@ -13,9 +13,9 @@ import uuid
 from pathlib import PurePath
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
-from service.api.deps import Caller, ProjectId, State
+from service.api.deps import ProjectId, State, admin_access
 from service.api.problems import problem_responses
 from service.api.projects import project_out
 from service.api.schemas_refi import CoderOut, RefiImportOut
@@ -34,10 +34,10 @@ _MAX_LABEL = 200
     status_code=201,
     summary="Create a project from a REFI-QDA .qdpx project or .qdc codebook",
     responses=problem_responses(401, 403, 409, 413, 422),
+    dependencies=[Depends(admin_access("importing a project"))],
 )
 def import_project(
     state: State,
-    principal: Caller,
     response: Response,
     file: Annotated[UploadFile, File(description="a .qdpx project or a .qdc codebook")],
     project_id: Annotated[
@@ -62,7 +62,6 @@ def import_project(
         Form(description="the file counts offsets in UTF-16 units (NVivo for Windows)"),
     ] = False,
 ) -> RefiImportOut:
-    principal.check_admin("importing a project")
     label = PurePath(file.filename or "upload").name[:_MAX_LABEL]
     refi = read_refi_bytes(file.file.read(), label, ImportOptions(min_share, utf16_offsets))
     imported = import_refi_project(state, refi, project_id or uuid.uuid4().hex[:12], name)

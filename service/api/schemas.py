@@ -13,6 +13,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from codebook.model import Codebook
+from service.api.request_model import RequestModel, given_and_absent
 from service.store.ids import PROJECT_ID_PATTERN
 
 EXAMPLE_CODEBOOK: dict[str, Any] = {
@@ -31,12 +32,21 @@ EXAMPLE_CODEBOOK: dict[str, Any] = {
 }
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+ShippedCodebook = Literal["interview", "drawing", "annomi-therapist", "annomi-client", "swda"]
+"""The names of codebook.loader.SHIPPED_CODEBOOKS (a test keeps the two equal)."""
+
+_ONE_CODEBOOK_SOURCE: dict[str, Any] = {
+    "oneOf": [
+        given_and_absent({"codebook": {"type": "object"}}, absent=["shipped_codebook"]),
+        given_and_absent({"shipped_codebook": {"type": "string"}}, absent=["codebook"]),
+    ]
+}
 
 
-class CodebookSource(_Request):
+class CodebookSource(RequestModel):
     """A codebook given inline (JSON in intercoder's codebook format) or by shipped name."""
+
+    model_config = ConfigDict(json_schema_extra=_ONE_CODEBOOK_SOURCE)
 
     codebook: dict[str, Any] | None = Field(
         default=None,
@@ -44,10 +54,9 @@ class CodebookSource(_Request):
         "JSON). Validated as a whole: a bad one gets every problem listed.",
         examples=[EXAMPLE_CODEBOOK],
     )
-    shipped_codebook: str | None = Field(
+    shipped_codebook: ShippedCodebook | None = Field(
         default=None,
-        description="The name of a codebook shipped with intercoder instead, e.g. interview, "
-        "drawing, annomi-therapist, annomi-client, swda.",
+        description="The name of a codebook shipped with intercoder instead.",
         examples=["interview"],
     )
 
@@ -63,7 +72,10 @@ class ProjectCreate(CodebookSource):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"id": "study-1", "shipped_codebook": "interview"}]},
+        json_schema_extra={
+            **_ONE_CODEBOOK_SOURCE,
+            "examples": [{"id": "study-1", "shipped_codebook": "interview"}],
+        },
     )
 
     id: str | None = Field(
@@ -112,7 +124,7 @@ class CodebookVersionList(BaseModel):
     items: list[CodebookVersionOut]
 
 
-class ExemplarIn(_Request):
+class ExemplarIn(RequestModel):
     """One coded unit. Only transcript_id, text and codes are required."""
 
     transcript_id: str = Field(min_length=1, max_length=200, examples=["interview-03"])
@@ -144,7 +156,7 @@ class ExemplarIn(_Request):
     )
 
 
-class ExemplarBatch(_Request):
+class ExemplarBatch(RequestModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from models import methods
 from models.methods import Method
+from service.api.request_model import RequestModel
 from service.api.schemas_suggest import DataWarningOut
 from service.app.batch_jobs import BatchSpec
 from service.store.batches import BatchRow, BatchState
 from service.store.ids import TRANSCRIPT_ID_PATTERN
 
+TranscriptIdText = Annotated[str, StringConstraints(pattern=TRANSCRIPT_ID_PATTERN)]
 
-class BatchCreate(BaseModel):
+
+class BatchCreate(RequestModel):
     """Code the project's stored transcripts (all, or those named) in the background."""
 
     model_config = ConfigDict(
@@ -23,7 +26,7 @@ class BatchCreate(BaseModel):
         json_schema_extra={"examples": [{"transcript_ids": ["interview-03"], "format": "csv"}]},
     )
 
-    transcript_ids: list[str] | None = Field(
+    transcript_ids: list[TranscriptIdText] | None = Field(
         default=None,
         min_length=1,
         max_length=100_000,
@@ -39,8 +42,6 @@ class BatchCreate(BaseModel):
     format: Literal["parquet", "csv"] = Field(default="parquet", description="of the result")
 
     def spec(self) -> BatchSpec:
-        for transcript_id in self.transcript_ids or ():
-            _check_transcript_id(transcript_id)
         return BatchSpec(
             transcript_ids=None if self.transcript_ids is None else tuple(self.transcript_ids),
             method=self.method,
@@ -109,12 +110,3 @@ class BatchOut(BaseModel):
                 else None
             ),
         )
-
-
-def _check_transcript_id(transcript_id: str) -> None:
-    import re
-
-    from service.errors import NotFoundError
-
-    if not re.match(TRANSCRIPT_ID_PATTERN, transcript_id):
-        raise NotFoundError(f"no transcript {transcript_id[:80]!r}: not a transcript id")

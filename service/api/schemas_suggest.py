@@ -7,18 +7,23 @@ nearest human-coded exemplars that carry it, and those that do not).
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from models import methods
 from models.data_warnings import MIN_CODED_PER_CODE, DataWarning, WarningKind
 from models.methods import Method
+from service.api.request_model import SOME_TEXT, RequestModel, given_and_absent
+
+MAX_INDEX = 1_000_000_000
+"""The largest sentence index or count a request may name: far above any transcript, and
+within SQLite's 64-bit integers (an unbounded one was a 500 from the database driver)."""
 
 EvaluationMethod = Literal["knn", "prototype", "linear", "blend", "tfidf-5nn", "majority"]
 
 
-class SuggestOptions(BaseModel):
+class SuggestOptions(RequestModel):
     """How to suggest: the method and its knobs."""
 
     model_config = ConfigDict(extra="forbid")
@@ -87,8 +92,10 @@ class SentencesSuggestRequest(SuggestOptions):
         },
     )
 
-    sentences: list[str] = Field(
-        min_length=1, description="at most max_batch_sentences (a setting) per request"
+    sentences: list[Annotated[str, StringConstraints(pattern=SOME_TEXT)]] = Field(
+        min_length=1,
+        description="at most max_batch_sentences (a setting) per request; each with some text "
+        "(not only white space)",
     )
     speakers: list[str] | None = Field(
         default=None,
@@ -102,9 +109,7 @@ class SentencesSuggestRequest(SuggestOptions):
     )
 
     @model_validator(mode="after")
-    def _no_empty_sentence_and_one_context_each(self) -> Self:
-        if any(not sentence.strip() for sentence in self.sentences):
-            raise ValueError("every sentence must contain some text")
+    def _one_context_each(self) -> Self:
         count = len(self.sentences)
         for name, values in (("speakers", self.speakers), ("previous_texts", self.previous_texts)):
             if values is not None and len(values) != count:
@@ -122,8 +127,10 @@ class TranscriptSuggestRequest(SuggestOptions):
         extra="forbid", json_schema_extra={"examples": [{"method": "linear", "offset": 0}]}
     )
 
-    offset: int = Field(default=0, ge=0, description="first sentence index")
-    limit: int | None = Field(default=None, ge=1, description="sentences from offset; all")
+    offset: int = Field(default=0, ge=0, le=MAX_INDEX, description="first sentence index")
+    limit: int | None = Field(
+        default=None, ge=1, le=MAX_INDEX, description="sentences from offset; all"
+    )
 
 
 class EvidenceOut(BaseModel):
@@ -208,7 +215,26 @@ class SuggestionsOut(BaseModel):
     units: list[UnitSuggestions]
 
 
-class DecisionIn(BaseModel):
+_DECISION_UNITS = [
+    given_and_absent(
+        {"transcript_id": {"type": "string"}, "sentence_index": {"type": "integer"}},
+        absent=["text", "speaker", "previous_text"],
+    ),
+    given_and_absent({"text": {"type": "string"}}, absent=["transcript_id", "sentence_index"]),
+]
+_DECISION_CODES = [
+    given_and_absent({"action": {"const": "change"}, "codes": {"type": "array"}}, absent=[]),
+    given_and_absent({"action": {"enum": ["accept", "reject"]}}, absent=["codes"]),
+]
+
+
+_DECISION_RULES: dict[str, Any] = {
+    "allOf": [{"oneOf": _DECISION_UNITS}, {"oneOf": _DECISION_CODES}]
+}
+"""The rules between a decision's fields, in the schema too: one unit, codes with a change."""
+
+
+class DecisionIn(RequestModel):
     """A coder's decision on a suggestion for one unit.
 
     The unit is a stored sentence (transcript_id and sentence_index; its speaker and previous
@@ -222,6 +248,7 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
+            **_DECISION_RULES,
             "examples": [
                 {
                     "action": "change",
@@ -230,14 +257,14 @@ class DecisionIn(BaseModel):
                     "suggested": ["T.2"],
                     "codes": ["T.1"],
                 }
-            ]
+            ],
         },
     )
 
     action: Literal["accept", "reject", "change"]
     coder: str = Field(min_length=1, max_length=200)
     transcript_id: str | None = Field(default=None, min_length=1, max_length=200)
-    sentence_index: int | None = Field(default=None, ge=0)
+    sentence_index: int | None = Field(default=None, ge=0, le=MAX_INDEX)
     text: str | None = Field(default=None, min_length=1, max_length=20_000)
     speaker: str | None = Field(default=None, max_length=200, description="with text only")
     previous_text: str | None = Field(
@@ -289,7 +316,7 @@ class DecisionPage(BaseModel):
     next_cursor: str | None
 
 
-class EvaluationRequest(BaseModel):
+class EvaluationRequest(RequestModel):
     """Cross-validate methods on the project's own exemplars (small, synchronous)."""
 
     model_config = ConfigDict(

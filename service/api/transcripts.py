@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 
 from codebook.transcripts import TRANSCRIPT_FORMATS
-from service.api.deps import Cursor, Limit, ProjectId, State, next_cursor
+from service.api.deps import Limit, ProjectId, State, TranscriptCursor, next_cursor
 from service.api.problems import problem_responses
 from service.api.schemas import (
     SentenceOut,
@@ -68,7 +68,7 @@ def upload_transcript(
 
 @router.get("", summary="List transcripts", responses=problem_responses(401, 403, 404))
 def list_project_transcripts(
-    project_id: ProjectId, state: State, limit: Limit = 50, cursor: Cursor = None
+    project_id: ProjectId, state: State, limit: Limit = 50, cursor: TranscriptCursor = None
 ) -> TranscriptPage:
     with state.store.read() as connection:
         rows = list_transcripts(connection, project_id, after=cursor or "", limit=limit)

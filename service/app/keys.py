@@ -1,16 +1,18 @@
 """API keys and who may touch which project (the HTTP API and ``intercoder keys`` use it).
 
 Keys are random 32-byte tokens; only their sha256 is stored, so a copy of the database opens
-nothing. A key either opens one project or, created without a project, every project (an admin
-key, also needed to create projects and read /metrics). Keys are required whenever the service
-binds a non-loopback address (transcripts are confidential interviews), and on loopback too when
-``require_api_keys`` is set; the service refuses to start where keys are required and none
-exists.
+nothing; a presented key is hashed, looked up by its digest and the digests compared in
+constant time (:func:`digests_match`). A key either opens one project or, created without a
+project, every project (an admin key, also needed to create projects and read /metrics).
+Keys are required whenever the service binds a non-loopback address (transcripts are
+confidential interviews), and on loopback too when ``require_api_keys`` is set; the service
+refuses to start where keys are required and none exists.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import secrets
 from dataclasses import dataclass
@@ -122,8 +124,17 @@ def principal_of_hash(store: Store, key_hash: str) -> Principal | None:
     """The caller behind a stored key's hash, or None once that key is revoked (a page
     session keeps the hash, never the key, and asks again on every request)."""
     with store.read() as connection:
-        row = find_key(connection, key_hash)
-    return None if row is None else Principal(project_id=row.project_id)
+        found = find_key(connection, key_hash)
+    if found is None or not digests_match(found[1], key_hash):
+        return None
+    return Principal(project_id=found[0].project_id)
+
+
+def digests_match(stored: str, presented: str) -> bool:
+    """Compare key digests in constant time. The key itself is never compared: the store is
+    searched by its sha256, so timing tells nothing about the key, and this last comparison
+    takes the same time wherever two digests differ."""
+    return hmac.compare_digest(stored.encode("ascii"), presented.encode("ascii"))
 
 
 def all_keys(store: Store) -> list[KeyRow]:

@@ -28,12 +28,14 @@ def insert_key(
     return KeyRow(int(cursor.lastrowid or 0), project_id, label, created)
 
 
-def find_key(connection: sqlite3.Connection, key_sha256: str) -> KeyRow | None:
+def find_key(connection: sqlite3.Connection, key_sha256: str) -> tuple[KeyRow, str] | None:
+    """The key stored under this sha256, with the stored digest (the caller compares the two
+    in constant time), or None."""
     row = connection.execute(
-        "SELECT id, project_id, label, created_at FROM api_keys WHERE key_sha256 = ?",
+        "SELECT id, project_id, label, created_at, key_sha256 FROM api_keys WHERE key_sha256 = ?",
         (key_sha256,),
     ).fetchone()
-    return None if row is None else _key(row)
+    return None if row is None else (_key(row), str(row[4]))
 
 
 def key_count(connection: sqlite3.Connection) -> int:

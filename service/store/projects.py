@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from codebook.model import Codebook
 from service.errors import ConflictError, NotFoundError
 from service.store.database import now
+from service.store.ids import RESERVED_PROJECT_IDS
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,11 @@ def insert_project(
     connection: sqlite3.Connection, project_id: str, name: str, codebook: Codebook
 ) -> ProjectRow:
     """A new project with its first codebook; ConflictError if the id is taken."""
+    if project_id in RESERVED_PROJECT_IDS:
+        raise ConflictError(
+            f"{project_id!r} names a route of the API (/v1/projects/{project_id}), so it cannot "
+            "be a project id; choose another id"
+        )
     if _exists(connection, project_id):
         raise ConflictError(
             f"a project with id {project_id!r} already exists; choose another id, or delete "
