@@ -264,7 +264,9 @@ def keyed_server(data_dir: Path) -> Iterator[tuple[str, str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--examples", type=int, default=100, help="cases per operation")
+    parser.add_argument(
+        "--examples", type=int, default=200, help="cases per operation (the long run: 200)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     options = parser.parse_args(argv)
     with (
@@ -279,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     for failure in result.failures:
         print(failure, end="\n\n")
     print(result.summary())
+    # The suite runner (tests.reliability.suite) records these lines in eval/RESULTS.md.
+    print(f"RESULT fuzz operations: {result.operations}")
+    print(f"RESULT fuzz cases: {result.cases}")
+    print(f"RESULT fuzz failures: {len(result.failures)}")
     return 1 if result.failures else 0
 
 
