@@ -6,6 +6,7 @@ in test_backup_live.py (slow).
 
 from __future__ import annotations
 
+import errno
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -15,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+import service.app.backup as backup_module
 from models.testing import HashingEncoder
 from service.api.main import create_app
 from service.app.backup import backup_database, restore_database, summarise
@@ -206,3 +208,33 @@ def test_restore_replaces_a_damaged_database_and_keeps_it_as_it_was(
     assert report.previous_kept_as is not None
     assert report.previous_kept_as.read_bytes() == b"\x00damaged" * 5000
     assert _texts(settings.database_path) == [row["text"] for row in CODED_ROWS]
+
+
+def test_a_backup_never_overwrites_a_file_that_appears_while_it_is_written(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "backup.sqlite3"
+    check = backup_module._check
+
+    def another_writer_gets_there_first(path: Path) -> None:
+        check(path)
+        target.write_text("another backup, written meanwhile")
+
+    monkeypatch.setattr(backup_module, "_check", another_writer_gets_there_first)
+    with pytest.raises(BackupError, match="already exists"):
+        backup_database(settings, target)
+    assert target.read_text() == "another backup, written meanwhile"
+    assert [path.name for path in tmp_path.iterdir() if "partial" in path.name] == []
+
+
+def test_a_backup_where_hard_links_are_unsupported_says_so_and_leaves_nothing(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_hard_links(source: object, target: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(backup_module.os, "link", no_hard_links)
+    target = tmp_path / "backup.sqlite3"
+    with pytest.raises(BackupError, match="hard links"):
+        backup_database(settings, target)
+    assert sorted(path.name for path in tmp_path.iterdir() if "backup" in path.name) == []

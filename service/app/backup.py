@@ -7,8 +7,9 @@ under ``data_dir/projects`` are rebuilt from it at the next start and are not pa
 Backup uses SQLite's online backup API in one step: it copies one consistent snapshot (WAL
 readers never block the writer), so a service may keep writing meanwhile and every write it
 acknowledged before the backup began is in the copy. The copy is checked
-(``PRAGMA integrity_check``), made a single self-contained file (no WAL beside it), and moved
-into place atomically.
+(``PRAGMA integrity_check``), made a single self-contained file (no WAL beside it), and linked
+into place atomically (a hard link, which unlike a rename never overwrites a file that
+appeared meanwhile).
 
 Restore checks the file first (an SQLite database that passes its integrity check, with
 intercoder's tables and a schema version this intercoder can open), refuses while any service
@@ -67,15 +68,34 @@ def backup_database(settings: Settings, target: Path) -> DatabaseSummary:
             "(intercoder info shows the data directory in use)"
         )
     if target.exists():
-        raise BackupError(f"{target} already exists; give a new file name, backups never overwrite")
+        raise _already_there(target)
     if not target.parent.is_dir():
         raise BackupError(f"the folder {target.parent} does not exist; create it first")
     with _partial(target) as partial:
         _copy(source, partial)
         _check(partial)
-        os.replace(partial, target)
+        _place_without_overwriting(partial, target)
     fsync_directory(target.parent)
     return summarise(target)
+
+
+def _place_without_overwriting(partial: Path, target: Path) -> None:
+    """Give the finished copy its name, atomically, unless a file of that name appeared while
+    it was written (os.replace would overwrite it): a hard link fails when the name exists."""
+    try:
+        os.link(partial, target)
+    except FileExistsError as error:
+        raise _already_there(target) from error
+    except OSError as error:  # e.g. EPERM, EOPNOTSUPP: a file system without hard links
+        raise BackupError(
+            f"cannot place the backup at {target}: its folder does not support hard links "
+            f"({error.strerror}), which backup needs to never overwrite a file; write the "
+            "backup to a folder on a local disk, then copy it where you want it"
+        ) from error
+
+
+def _already_there(target: Path) -> BackupError:
+    return BackupError(f"{target} already exists; give a new file name, backups never overwrite")
 
 
 def restore_database(settings: Settings, backup: Path) -> RestoreReport:
