@@ -238,3 +238,20 @@ def test_a_backup_where_hard_links_are_unsupported_says_so_and_leaves_nothing(
     with pytest.raises(BackupError, match="hard links"):
         backup_database(settings, target)
     assert sorted(path.name for path in tmp_path.iterdir() if "backup" in path.name) == []
+
+
+def test_restore_refused_by_the_system_for_an_open_file_says_stop_it(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows takes no shared lock: the refusal comes from replacing the open file."""
+    backup = tmp_path / "backup.sqlite3"
+    backup_database(settings, backup)
+    before = _texts(settings.database_path)
+
+    def open_elsewhere(source: object, target: object) -> None:
+        raise PermissionError(13, "The process cannot access the file")
+
+    monkeypatch.setattr(backup_module.os, "replace", open_elsewhere)
+    with pytest.raises(BackupError, match="stop it"):
+        restore_database(settings, backup)
+    assert _texts(settings.database_path) == before

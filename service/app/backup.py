@@ -22,7 +22,6 @@ or the new one, never a mix.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import sqlite3
@@ -34,7 +33,8 @@ from pathlib import Path
 from models.index_store import fsync_directory
 from service.errors import BackupError
 from service.settings import Settings
-from service.store.database import hold_lock, lock_path, storage_errors
+from service.store.database import lock_path, storage_errors
+from service.store.locks import hold_lock
 from service.store.schema import SCHEMA_VERSION
 
 REQUIRED_TABLES = frozenset({"projects", "codebooks", "exemplars", "transcripts", "decisions"})
@@ -205,16 +205,26 @@ def _drop_wal(database: Path) -> None:
 
 @contextlib.contextmanager
 def _exclusive(database: Path) -> Iterator[None]:
+    """The store's lock, alone: no service or command has the database open meanwhile."""
     try:
-        lock = hold_lock(lock_path(database), fcntl.LOCK_EX)
+        lock = hold_lock(lock_path(database), "exclusive")
     except BlockingIOError as error:
-        raise BackupError(
-            f"the database {database} is open in a running intercoder (a service or a "
-            "command); stop it (e.g. the `intercoder serve` process, or `docker stop`), then "
-            "run restore again"
-        ) from error
+        raise _in_use(database) from error
     with lock:
-        yield
+        try:
+            yield
+        except PermissionError as error:
+            # Windows takes no shared lock (service.store.locks) but refuses to replace or
+            # delete a file another process has open: the same "in use", found later.
+            raise _in_use(database, f" ({error})") from error
+
+
+def _in_use(database: Path, detail: str = "") -> BackupError:
+    return BackupError(
+        f"the database {database} is open in a running intercoder (a service or a "
+        f"command){detail}; stop it (e.g. the `intercoder serve` process, or `docker stop`), "
+        "then run restore again"
+    )
 
 
 @contextlib.contextmanager

@@ -20,7 +20,6 @@ coder (other exemplars, codebook, model or options) is refused rather than mixed
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sqlite3
@@ -35,6 +34,7 @@ import pandas as pd
 from codebook.errors import InputError
 from service.app.batch_rows import as_csv_frame
 from service.app.batch_schema import output_table
+from service.store.locks import hold_lock
 
 OutputFormat = Literal["parquet", "csv"]
 _JOURNAL = """
@@ -71,17 +71,15 @@ class OutputFolder:
     def __init__(self, path: Path, output_format: OutputFormat) -> None:
         self.path = path
         self.output_format = output_format
-        self._lock: IO[str] | None = None
+        self._lock: IO[bytes] | None = None
         self._journal: sqlite3.Connection | None = None
 
     def __enter__(self) -> OutputFolder:
         check_output_folder(self.path)
         self.path.mkdir(parents=True, exist_ok=True)
-        self._lock = (self.path / "_lock").open("w")
         try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._lock = hold_lock(self.path / "_lock", "exclusive")
         except BlockingIOError:
-            self._lock.close()
             raise InputError(
                 f"another intercoder run is writing to {self.path}; wait for it to finish, "
                 "or give another --out"

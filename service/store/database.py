@@ -18,7 +18,6 @@ takes the connection of the transaction it runs in.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import sqlite3
@@ -27,9 +26,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 
 from service.errors import StoreError, storage_full_error
+from service.store.locks import hold_lock
 from service.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 _BUSY_TIMEOUT_MS = 30_000
@@ -91,7 +90,7 @@ class Store:
         # Shared by every open store of every process; intercoder restore takes it exclusively,
         # so it never replaces the file under a running service or command.
         try:
-            self._user_lock = hold_lock(lock_path(self.path), fcntl.LOCK_SH)
+            self._user_lock = hold_lock(lock_path(self.path), "shared")
         except BlockingIOError as error:
             raise StoreError(
                 f"the database {self.path} is being restored (intercoder restore); try again "
@@ -239,22 +238,9 @@ class Store:
 
 
 def lock_path(database: Path) -> Path:
-    """The file whose lock says who uses the database (see :func:`hold_lock`)."""
+    """The file whose lock says who uses the database: every open store holds it shared,
+    restore exclusively (see ``service.store.locks``)."""
     return database.with_name(database.name + ".lock")
-
-
-def hold_lock(path: Path, kind: int) -> IO[bytes]:
-    """An open file holding an ``flock`` of ``kind`` (shared or exclusive) without waiting;
-    closing it (or the process ending, even by kill -9) releases the lock.
-
-    Raises BlockingIOError when another holder's lock conflicts."""
-    handle = path.open("ab")
-    try:
-        fcntl.flock(handle.fileno(), kind | fcntl.LOCK_NB)
-    except BaseException:
-        handle.close()
-        raise
-    return handle
 
 
 def _check_writable(path: Path) -> None:
