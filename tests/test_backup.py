@@ -23,7 +23,8 @@ from service.app.backup import backup_database, restore_database, summarise
 from service.cli.main import app as cli
 from service.errors import BackupError
 from service.settings import Settings
-from service.store.database import Store
+from service.store.database import Store, lock_path
+from service.store.locks import hold_lock
 from service.store.schema import SCHEMA_VERSION
 from tests.conftest import REPO_ROOT
 from tests.test_service_support import CODED_ROWS, SMALL_CODEBOOK, service_settings
@@ -255,3 +256,89 @@ def test_restore_refused_by_the_system_for_an_open_file_says_stop_it(
     with pytest.raises(BackupError, match="stop it"):
         restore_database(settings, backup)
     assert _texts(settings.database_path) == before
+
+
+def test_restore_does_not_take_a_busy_database_for_a_damaged_one(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A writer outside the store's lock (as a backup was, before it took the lock) makes
+    SQLite answer "database is locked": that is no damage, and the WAL is not the restore's."""
+    backup = tmp_path / "backup.sqlite3"
+    backup_database(settings, backup)
+    writer = sqlite3.connect(settings.database_path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute(
+            "INSERT INTO projects (id, name, uid, created_at) VALUES ('w', 'w', 'u', 'x')"
+        )
+        with pytest.raises(BackupError, match="locked"):
+            restore_database(settings, backup)
+        assert settings.database_path.with_name("intercoder.sqlite3-wal").exists()
+        writer.execute("COMMIT")
+    finally:
+        writer.close()
+    assert "w" in _project_ids(settings.database_path)
+    assert not list(settings.data_dir.glob("*before-restore*"))
+
+
+def _project_ids(database: Path) -> list[str]:
+    with sqlite3.connect(database) as connection:
+        return [row[0] for row in connection.execute("SELECT id FROM projects ORDER BY id")]
+
+
+def test_a_backup_holds_the_store_lock_so_restore_waits_for_it(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    earlier = tmp_path / "earlier.sqlite3"
+    backup_database(settings, earlier)
+    check = backup_module._check
+    refusals: list[str] = []
+
+    def restore_meanwhile(path: Path) -> None:
+        check(path)
+        with pytest.raises(BackupError) as refused:
+            restore_database(settings, earlier)
+        refusals.append(str(refused.value))
+
+    monkeypatch.setattr(backup_module, "_check", restore_meanwhile)
+    backup_database(settings, tmp_path / "backup.sqlite3")
+    assert len(refusals) == 1
+    assert "stop it" in refusals[0]
+
+
+def test_a_backup_refuses_while_a_restore_holds_the_database(
+    settings: Settings, tmp_path: Path
+) -> None:
+    with (
+        hold_lock(lock_path(settings.database_path), "exclusive"),
+        pytest.raises(BackupError, match="being restored"),
+    ):
+        backup_database(settings, tmp_path / "backup.sqlite3")
+    assert not (tmp_path / "backup.sqlite3").exists()
+
+
+def test_a_full_disk_while_keeping_the_damaged_database_leaves_no_truncated_copy(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backup = tmp_path / "backup.sqlite3"
+    backup_database(settings, backup)
+    damaged = b"\x00damaged" * 5000
+    settings.database_path.write_bytes(damaged)
+    real_copy = shutil.copyfile
+
+    def disk_fills_halfway(source: Path, target: Path) -> Path:
+        Path(target).write_bytes(Path(source).read_bytes()[:1000])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(backup_module.shutil, "copyfile", disk_fills_halfway)
+    monkeypatch.setattr(backup_module.shutil, "copy2", disk_fills_halfway)
+    with pytest.raises(BackupError, match="No space left"):
+        restore_database(settings, backup)
+    assert settings.database_path.read_bytes() == damaged
+    assert [
+        path.name for path in settings.data_dir.iterdir() if "before-restore" in path.name
+    ] == []
+    monkeypatch.setattr(backup_module.shutil, "copyfile", real_copy)
+    report = restore_database(settings, backup)  # space again: it goes ahead
+    assert report.previous_kept_as is not None
+    assert report.previous_kept_as.read_bytes() == damaged

@@ -9,12 +9,15 @@ readers never block the writer), so a service may keep writing meanwhile and eve
 acknowledged before the backup began is in the copy. The copy is checked
 (``PRAGMA integrity_check``), made a single self-contained file (no WAL beside it), and linked
 into place atomically (a hard link, which unlike a rename never overwrites a file that
-appeared meanwhile).
+appeared meanwhile). It holds the store's shared lock meanwhile, as every open store does, so
+a restore cannot replace the file under it.
 
 Restore checks the file first (an SQLite database that passes its integrity check, with
 intercoder's tables and a schema version this intercoder can open), refuses while any service
 or command has the database open (the store's shared lock, see ``service.store.database``),
-keeps the current database aside as ``intercoder.sqlite3.before-restore-<time>``, and swaps the
+keeps the current database aside as ``intercoder.sqlite3.before-restore-<time>`` (written
+under a partial name and renamed; only SQLite's "not a database" or "corrupt" make it keep
+the files as they are, a busy or locked database stops the restore), and swaps the
 restored copy in with one atomic rename, so a crash at any point leaves either the old database
 or the new one, never a mix.
 """
@@ -71,7 +74,7 @@ def backup_database(settings: Settings, target: Path) -> DatabaseSummary:
         raise _already_there(target)
     if not target.parent.is_dir():
         raise BackupError(f"the folder {target.parent} does not exist; create it first")
-    with _partial(target) as partial:
+    with _shared(source), _partial(target) as partial:
         _copy(source, partial)
         _check(partial)
         _place_without_overwriting(partial, target)
@@ -179,18 +182,58 @@ def _check(path: Path) -> None:
 
 
 def _set_aside(database: Path, kept: Path) -> None:
-    """Keep the current database as ``kept``, and leave no WAL beside it for the new one."""
+    """Keep the current database as ``kept``, and leave no WAL beside it for the new one.
+
+    Each kept file is written under a partial name, fsynced and renamed, so a full disk leaves
+    no truncated copy that looks whole; any failure replaces nothing."""
     try:
-        _copy(database, kept)  # reads the WAL too: nothing committed is left out
+        with _partial(kept) as partial:
+            _copy(database, partial)  # reads the WAL too: nothing committed is left out
+            os.replace(partial, kept)
         _drop_wal(database)
-    except (BackupError, sqlite3.DatabaseError):
+    except (BackupError, sqlite3.DatabaseError) as error:
+        if not _damaged(error):  # busy, locked, read-only, full: not the file's fault
+            kept.unlink(missing_ok=True)
+            raise _not_kept(database, error) from error
         # Damaged (often why one restores): kept as the files are, its WAL and all.
+        _keep_files_as_they_are(database, kept)
+        for suffix in ("-wal", "-shm"):
+            database.with_name(database.name + suffix).unlink(missing_ok=True)
+
+
+def _damaged(error: BaseException) -> bool:
+    """Whether SQLite said the file is not a database or is corrupt (an error of _copy is a
+    BackupError raised from SQLite's)."""
+    cause = error if isinstance(error, sqlite3.Error) else error.__cause__
+    code = getattr(cause, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
+
+
+def _keep_files_as_they_are(database: Path, kept: Path) -> None:
+    placed: list[Path] = []
+    try:
         for suffix in ("", "-wal", "-shm"):
             current = database.with_name(database.name + suffix)
             if current.exists():
-                shutil.copy2(current, kept.with_name(kept.name + suffix))
-        for suffix in ("-wal", "-shm"):
-            database.with_name(database.name + suffix).unlink(missing_ok=True)
+                target = kept.with_name(kept.name + suffix)
+                with _partial(target) as partial:
+                    shutil.copyfile(current, partial)
+                    with partial.open("rb") as written:
+                        os.fsync(written.fileno())
+                    os.replace(partial, target)
+                placed.append(target)
+    except OSError as error:
+        for target in placed:  # a part of the set would look like the whole
+            target.unlink(missing_ok=True)
+        raise _not_kept(database, error) from error
+    fsync_directory(kept.parent)
+
+
+def _not_kept(database: Path, error: BaseException) -> BackupError:
+    return BackupError(
+        f"could not keep the current database {database} aside ({error}); nothing was "
+        "replaced: free space, or stop whatever else uses the file, then run restore again"
+    )
 
 
 def _drop_wal(database: Path) -> None:
@@ -201,6 +244,20 @@ def _drop_wal(database: Path) -> None:
         db.execute("PRAGMA journal_mode = DELETE")
     for suffix in ("-wal", "-shm"):
         database.with_name(database.name + suffix).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _shared(database: Path) -> Iterator[None]:
+    """The store's lock, shared as every open store holds it: a restore waits for the backup."""
+    try:
+        lock = hold_lock(lock_path(database), "shared")
+    except BlockingIOError as error:
+        raise BackupError(
+            f"the database {database} is being restored (intercoder restore); back it up when "
+            "the restore has finished"
+        ) from error
+    with lock:
+        yield
 
 
 @contextlib.contextmanager
