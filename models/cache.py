@@ -5,8 +5,9 @@ again; the encoder is by far the slowest step, so each text is embedded once per
 in a small SQLite file.
 
 The cache only saves time, so it never fails a caller: a vector it cannot store (a full disk)
-is left out with a warning, and a cache file that is not a database is set aside and started
-afresh.
+is left out with a warning, a cache file that is not a database (or is corrupt) is set aside
+and started afresh, and one that cannot be used for another reason (locked by another user,
+read-only, a full disk) is left as it is and skipped: the caller's work goes on uncached.
 """
 
 from __future__ import annotations
@@ -44,9 +45,17 @@ class EmbeddingCache:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None
         try:
             self._connection = _open(self.path)
         except sqlite3.DatabaseError as error:
+            if not _damaged(error):  # locked, read-only, full: the file is fine, maybe in use
+                logger.warning(
+                    "the embedding cache %s cannot be used now (%s); going on without it, "
+                    "the file left as it is", self.path, error,
+                )  # fmt: skip
+                self._connection = None
+                return
             aside = self.path.with_name(self.path.name + ".unreadable")
             logger.warning(
                 "the embedding cache %s is unreadable (%s); set aside as %s, starting afresh",
@@ -63,6 +72,8 @@ class EmbeddingCache:
         found: dict[str, Embeddings] = {}
         key_list = list(keys)
         with self._lock:
+            if self._connection is None:
+                return found
             for start in range(0, len(key_list), _LOOKUP_BATCH):
                 batch = key_list[start : start + _LOOKUP_BATCH]
                 marks = ",".join("?" * len(batch))
@@ -82,6 +93,8 @@ class EmbeddingCache:
             (model_id, _text_key(text), np.ascontiguousarray(vector, np.float32).tobytes())
             for text, vector in zip(texts, vectors, strict=True)
         ]
+        if self._connection is None:
+            return
         try:
             with self._lock, self._connection:
                 self._connection.executemany(
@@ -92,6 +105,8 @@ class EmbeddingCache:
 
     def count(self, model_id: str | None = None) -> int:
         with self._lock:
+            if self._connection is None:
+                return 0
             if model_id is None:
                 row = self._connection.execute("SELECT COUNT(*) FROM embeddings").fetchone()
             else:
@@ -102,7 +117,14 @@ class EmbeddingCache:
 
     def close(self) -> None:
         with self._lock:
-            self._connection.close()
+            if self._connection is not None:
+                self._connection.close()
+
+
+def _damaged(error: sqlite3.DatabaseError) -> bool:
+    """SQLite's "file is not a database" or "database disk image is malformed"."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
 
 
 def _open(path: Path) -> sqlite3.Connection:

@@ -1,7 +1,7 @@
 """Faults of the disk and the data directory, in process: a full disk is a 507 problem that
 stores nothing and passes once space returns; a damaged, newer or read-only database and a
 missing or wrong model stop ``intercoder serve`` with one ``error:`` line; a damaged embedding
-cache is set aside. The same faults against real server processes: test_reliability_faults."""
+cache is set aside, a locked one skipped and left alone. The same faults against real server processes: test_reliability_faults."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from models.cache import EmbeddingCache
+from models.cache import CachedEncoder, EmbeddingCache
 from models.testing import HashingEncoder
 from service.api.main import create_app
 from service.cli.main import app as cli
@@ -209,3 +209,29 @@ def test_an_index_save_that_fails_is_logged_and_tried_again_later(
     assert "Traceback" not in caplog.text
     (tmp_path / "projects" / "p1").unlink()
     assert indexes.save_changed() == 1  # the next round saves what the failed one could not
+
+
+def test_a_locked_embedding_cache_is_skipped_and_left_alone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Locked (another user's long write), read-only or full is no damage: the file, its WAL
+    and shared memory stay, and the work goes on without the cache."""
+    path = tmp_path / "embeddings.sqlite"
+    EmbeddingCache(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        files_before = sorted(child.name for child in tmp_path.iterdir())
+        with caplog.at_level(logging.WARNING, logger="intercoder.models.cache"):
+            cache = EmbeddingCache(path)
+        encoder = CachedEncoder(HashingEncoder(), cache)
+        vectors = encoder.encode(["a sentence", "another"])
+        assert vectors.shape == (2, HashingEncoder().dim)
+        assert encoder.texts_encoded == 2
+        assert cache.count() == 0
+        cache.close()
+        assert sorted(child.name for child in tmp_path.iterdir()) == files_before
+        assert "going on without it" in caplog.text
+    finally:
+        holder.close()
