@@ -23,6 +23,9 @@ from tests.test_service_support import SMALL_CODEBOOK, ServerProcess
 
 pytestmark = pytest.mark.slow
 WRITERS = 3
+WRITES_BEFORE_BACKUP = 20
+WRITES_AFTER_BACKUP_STARTED = 5
+DEADLINE_S = 180.0  # only a machine that cannot serve at all takes this long: never timing
 
 
 def _intercoder(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -72,6 +75,18 @@ class Writers:
                 with self._lock:
                     self.acknowledged.extend((answered, i) for i in response.json()["ids"])
 
+    def wait_for(self, count: int, *, after: float = 0.0) -> int:
+        """Wait until ``count`` writes acknowledged after ``after`` (monotonic time), or the
+        generous deadline, or a failure; how many there are then."""
+        deadline = time.monotonic() + DEADLINE_S
+        while True:
+            with self._lock:
+                done = sum(1 for answered, _ in self.acknowledged if answered > after)
+                failed = bool(self.failures)
+            if done >= count or failed or time.monotonic() > deadline:
+                return done
+            time.sleep(0.05)
+
     def _record_failure(self, failure: str) -> None:
         with self._lock:
             self.failures.append(failure)
@@ -105,10 +120,10 @@ def test_a_backup_under_write_load_restores_to_a_working_service(tmp_path: Path)
         )
         assert created.status_code == 201, created.text
         with Writers(server.url) as writers:
-            time.sleep(2)
+            written_before = writers.wait_for(WRITES_BEFORE_BACKUP)
             backup_started = time.monotonic()
             made = _intercoder(data_dir, "backup", "--to", str(backup))
-            time.sleep(0.5)
+            written_after = writers.wait_for(WRITES_AFTER_BACKUP_STARTED, after=backup_started)
         refused = _intercoder(data_dir, "restore", str(backup))
     finally:
         server.stop()
@@ -116,7 +131,9 @@ def test_a_backup_under_write_load_restores_to_a_working_service(tmp_path: Path)
     assert writers.failures == []
     before = {i for answered, i in writers.acknowledged if answered < backup_started}
     in_backup = _backup_rows(backup)
-    assert len(before) > 10  # the writers really wrote while the backup ran
+    assert written_before >= WRITES_BEFORE_BACKUP  # the backup met a database being written
+    assert written_after >= WRITES_AFTER_BACKUP_STARTED  # and writes went on meanwhile
+    assert len(before) >= WRITES_BEFORE_BACKUP
     assert before <= set(in_backup), f"missing from the backup: {sorted(before - set(in_backup))}"
     assert refused.returncode == 2
     assert "stop it" in refused.stderr
