@@ -264,3 +264,30 @@ def test_a_project_deleted_while_its_batch_runs_leaves_no_results_and_no_error(
         assert worker_done.wait(timeout=60)
     assert not (settings.data_dir / "batches" / "p1").exists()
     assert batch_errors == []
+
+
+def test_a_restored_service_says_how_to_get_a_batch_result_it_does_not_have(
+    tmp_path: Path,
+) -> None:
+    """A backup holds the database only: a batch done before it is 'done' after a restore
+    into another data folder, but its result files stayed behind."""
+    from service.app.backup import backup_database, restore_database
+
+    settings = service_settings(tmp_path / "data")
+    with running_service(settings) as client:
+        _set_up(client)
+        batch = _start(client, {"format": "csv"})
+        assert batch["state"] == "done", batch["error"]
+    backup_database(settings, tmp_path / "backup.sqlite3")
+    elsewhere = service_settings(tmp_path / "restored")
+    restore_database(elsewhere, tmp_path / "backup.sqlite3")
+    with running_service(elsewhere) as client:
+        missing = client.get(f"/v1/projects/p1/batches/{batch['id']}/result")
+        assert missing.status_code == 409, missing.text
+        assert missing.headers["content-type"] == "application/problem+json"
+        assert "not on this machine" in missing.json()["detail"]
+        assert "run the batch again" in missing.json()["detail"]
+        again = _start(client, {"format": "csv"})
+        assert again["state"] == "done", again["error"]
+        result = client.get(f"/v1/projects/p1/batches/{again['id']}/result")
+        assert result.status_code == 200, result.text

@@ -102,7 +102,8 @@ def project_batches(workspace: Workspace, project_id: str) -> list[BatchRow]:
 
 
 def batch_result(workspace: Workspace, project_id: str, batch_id: str) -> tuple[Path, str]:
-    """The finished batch's result file and its format; ConflictError while it runs."""
+    """The finished batch's result file and its format; ConflictError while it runs, or when
+    its files are not in this data directory (a backup does not hold them)."""
     row = batch_status(workspace, project_id, batch_id)
     if row.state != "done":
         raise ConflictError(
@@ -112,6 +113,13 @@ def batch_result(workspace: Workspace, project_id: str, batch_id: str) -> tuple[
     spec = BatchSpec.from_json(row.request)
     folder = batch_folder(workspace, project_id, batch_id)
     name = PARQUET_RESULT if spec.output_format == "parquet" else MERGED_CSV
+    if not (folder / name).is_file():
+        raise ConflictError(
+            f"batch {batch_id} is done, but its results are not on this machine: its files "
+            "are not in this data directory, e.g. because the database was restored from a "
+            "backup, which holds the database only; run the batch again (a new batch with "
+            "the same settings) to get them"
+        )
     return folder / name, spec.output_format
 
 
