@@ -1,7 +1,8 @@
 """Faults of the disk and the data directory, in process: a full disk is a 507 problem that
 stores nothing and passes once space returns; a damaged, newer or read-only database and a
 missing or wrong model stop ``intercoder serve`` with one ``error:`` line; a damaged embedding
-cache is set aside, a locked one skipped and left alone. The same faults against real server processes: test_reliability_faults."""
+cache is set aside, a locked one skipped and left alone. The same faults against real server
+processes: test_reliability_faults."""
 
 from __future__ import annotations
 
