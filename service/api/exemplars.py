@@ -21,7 +21,7 @@ from service.api.deps import IdCursor, Limit, ProjectId, State, id_cursor, next_
 from service.api.problems import problem_responses
 from service.api.schemas import ExemplarBatch, ExemplarIn, ExemplarOut, ExemplarPage, ExemplarsAdded
 from service.app.exemplars import AddedExemplars, add_coded_frame, remove_exemplar
-from service.app.page_projects import codings_csv
+from service.app.exports import codings_csv
 from service.store.exemplars import (
     get_exemplar,
     list_exemplars,

@@ -28,7 +28,7 @@ from service.api.schemas import (
     ProjectOut,
     ProjectPage,
 )
-from service.app.page_projects import shipped_codebook
+from service.app.codebooks import shipped_codebook
 from service.app.projects import create_project as new_project
 from service.app.projects import remove_project, replace_project_codebook
 from service.app.workspace import Workspace

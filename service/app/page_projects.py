@@ -1,17 +1,17 @@
 """Use cases the review page needs besides reviewing: the projects a caller may open, one
-project's overview, codebooks from a shipped name or an uploaded file, coded data from an
-uploaded CSV, the codings as a CSV, and the agreement report with its trust verdicts."""
+project's overview, codebooks from an uploaded file, coded data from an uploaded CSV, and the
+agreement report with its trust verdicts. (A shipped codebook by name and the codings as a
+CSV, which the API offers too, are in ``service.app.codebooks`` and ``service.app.exports``.)"""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import PurePath
 
-from codebook.coded_csv import read_coded_csv, write_coded_csv
-from codebook.errors import CodebookError, UnknownNameError
-from codebook.loader import SHIPPED_CODEBOOKS, parse_codebook_yaml
+from codebook.coded_csv import read_coded_csv
+from codebook.errors import CodebookError
+from codebook.loader import parse_codebook_yaml
 from codebook.model import Codebook
 from codebook.refi import read_qdc
 from eval.report_model import Report
@@ -20,24 +20,12 @@ from service.app.exemplars import AddedExemplars, add_coded_frame
 from service.app.keys import Principal
 from service.app.workspace import Workspace
 from service.store.evaluations import last_evaluation
-from service.store.exemplars import all_exemplars, coded_units
 from service.store.projects import ProjectRow, current_codebook, get_project, list_projects
 from service.store.transcripts import TranscriptRow, list_transcripts
 
 AGREEMENT_METHOD = "linear"
 """The method the page evaluates and reads verdicts for (the service's default method)."""
 _MAX_LISTED = 500
-
-
-def shipped_codebook(name: str) -> Codebook:
-    """A codebook shipped with intercoder, by name (never a path: a client names it)."""
-    if name not in SHIPPED_CODEBOOKS:
-        raise UnknownNameError(
-            f"there is no shipped codebook {name!r}; expected one of "
-            f"{', '.join(SHIPPED_CODEBOOKS)}, or give the codebook inline as 'codebook'"
-        )
-    text = resources.files("codebook").joinpath("data", f"{name}.yaml").read_text("utf-8")
-    return parse_codebook_yaml(text, f"{name}.yaml")
 
 
 def codebook_from_file(data: bytes, filename: str) -> Codebook:
@@ -90,16 +78,6 @@ def add_coded_csv(
         codebook = current_codebook(connection, project_id)
     frame = read_coded_csv(io.BytesIO(data), codebook, coder=coder or None)
     return add_coded_frame(workspace, project_id, frame)
-
-
-def codings_csv(workspace: Workspace, project_id: str) -> str:
-    """The project's codings (every exemplar) as a coded-units CSV."""
-    with workspace.store.read() as connection:
-        current_codebook(connection, project_id)  # NotFoundError for an unknown project
-        rows = all_exemplars(connection, project_id)
-    buffer = io.StringIO()
-    write_coded_csv(coded_units(rows), buffer)
-    return buffer.getvalue()
 
 
 @dataclass(frozen=True)

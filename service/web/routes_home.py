@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from codebook.errors import InputError, IntercoderError
 from codebook.loader import SHIPPED_CODEBOOKS
-from service.app.page_projects import codebook_from_file, shipped_codebook, visible_projects
+from service.app.codebooks import shipped_codebook
+from service.app.page_projects import codebook_from_file, visible_projects
 from service.app.page_sessions import coder_name
 from service.app.projects import create_project
 from service.refi.formats import ImportOptions

@@ -10,15 +10,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from codebook.errors import IntercoderError
 from codebook.loader import SHIPPED_CODEBOOKS
+from service.app.codebooks import shipped_codebook
 from service.app.evaluating import evaluate_stored_project
+from service.app.exports import codings_csv
 from service.app.page_projects import (
     AGREEMENT_METHOD,
     add_coded_csv,
     codebook_from_file,
-    codings_csv,
     last_agreement,
     project_overview,
-    shipped_codebook,
 )
 from service.app.projects import replace_project_codebook
 from service.app.transcripts import add_transcript, plain_filename, transcript_id_from
