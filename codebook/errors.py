@@ -25,6 +25,8 @@
     +-- ConfigurationError          settings that cannot work (a public bind without API keys)
     |                                                                          (service.errors)
     +-- StoreError                  the service's database cannot be used       (service.errors)
+    +-- OverloadedError             more requests waiting than the service queues: 503 with
+    |                               Retry-After                               (service.errors)
     +-- MissingExtraError           an optional extra (intercoder[ray]) is not installed
     |                                                                          (service.errors)
 

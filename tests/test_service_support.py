@@ -146,11 +146,17 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """``python -m service.cli.serve`` in a subprocess, with the hashing test encoder."""
+    """``python -m service.cli.serve`` in a subprocess, with the hashing test encoder.
 
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
+    ``env`` adds environment variables, or removes those set to None (``{"INTERCODER_TEST_ENCODER":
+    None}`` runs the real default model)."""
+
+    def __init__(
+        self, data_dir: Path, log_path: Path, env: dict[str, str | None] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
+        self.env = env or {}
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -166,6 +172,10 @@ class ServerProcess:
             "INTERCODER_TEST_ENCODER": "hashing",
             "INTERCODER_INDEX_SAVE_SECONDS": "0.3",
         }
+        for name, value in self.env.items():
+            env.pop(name, None)
+            if value is not None:
+                env[name] = value
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "service.cli.serve", "--port", str(self.port)],

@@ -40,6 +40,7 @@ from service.errors import (
     ForbiddenError,
     MissingExtraError,
     NotFoundError,
+    OverloadedError,
     PayloadTooLargeError,
     StoreError,
     StrictStopError,
@@ -67,6 +68,7 @@ ERROR_STATUS: dict[type[IntercoderError], tuple[int, str]] = {
     ForbiddenError: (403, "Forbidden"),
     ConfigurationError: (500, "Server misconfigured"),
     StoreError: (503, "Store unavailable"),
+    OverloadedError: (503, "Service overloaded"),
     MissingExtraError: (503, "Not installed on this server"),
     DatasetUnavailableError: (503, "Not installed on this server"),
     ModelIntegrityError: (503, "Model unavailable"),
@@ -117,7 +119,7 @@ def request_id(scope: Scope) -> str:
 
 def problem_of(error: IntercoderError, correlation_id: str) -> ProblemDetails:
     status, title = status_for(error)
-    if status >= 500:
+    if status >= 500 and not isinstance(error, OverloadedError):  # overload is no fault to log
         logger.error(
             "request %s failed: %s: %s", correlation_id, type(error).__name__, error, exc_info=error
         )
@@ -150,22 +152,34 @@ def _type_uri(title: str) -> str:
     return _TYPE_PREFIX + title.lower().replace(" ", "-")
 
 
-def problem_response(problem: ProblemDetails) -> JSONResponse:
+def problem_response(
+    problem: ProblemDetails, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
-        problem.model_dump(mode="json"), status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE
+        problem.model_dump(mode="json"),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
     )
+
+
+def error_headers(error: IntercoderError) -> dict[str, str]:
+    """Headers an error's answer carries: ``Retry-After`` when it says when to try again."""
+    retry_after = getattr(error, "retry_after", None)
+    return {} if retry_after is None else {"Retry-After": str(retry_after)}
 
 
 async def send_problem(scope: Scope, send: Send, error: IntercoderError) -> None:
     """Answer an ASGI request with the problem for ``error`` (for middleware)."""
-    await _send(send, problem_of(error, request_id(scope)))
+    await _send(send, problem_of(error, request_id(scope)), error_headers(error))
 
 
-async def _send(send: Send, problem: ProblemDetails) -> None:
+async def _send(send: Send, problem: ProblemDetails, extra: dict[str, str] | None = None) -> None:
     body = json.dumps(problem.model_dump(mode="json")).encode()
     headers = [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
+        *((name.lower().encode(), value.encode()) for name, value in (extra or {}).items()),
     ]
     await send({"type": "http.response.start", "status": problem.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -189,7 +203,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def intercoder_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, IntercoderError)
-        return problem_response(problem_of(error, request_id(request.scope)))
+        problem = problem_of(error, request_id(request.scope))
+        return problem_response(problem, error_headers(error))
 
     async def validation_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)

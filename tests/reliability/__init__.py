@@ -1,0 +1,1 @@
+"""The reliability suite: load, overload (and, from other branches, crashes, faults, fuzzing)."""
