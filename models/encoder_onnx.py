@@ -253,5 +253,9 @@ def _session(model_bytes: bytes) -> Any:
     # One operator at a time, each using every core: a transformer is a chain of matrix
     # products, and parallel operators would only contend for the same two cores here.
     options.inter_op_num_threads = 1
+    # Idle intra-op threads sleep instead of spinning for the next operator: on a small
+    # machine the service's other work (learning, HTTP, the database) needs those cycles, and
+    # spinning cost 15% of its throughput at 20 clients (eval/RESULTS.md, "Load and overload").
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # errors only; ORT otherwise warns about unused initialisers
     return onnxruntime.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
