@@ -15,7 +15,8 @@ statuses, and the server's resident memory and open files at the start and end (
 samples them every ``--sample`` seconds). ``overload`` runs the clients against a small
 queue (``--queue``), then drops to two clients for ``--recover`` seconds: every one of those
 requests must be answered 2xx. ``--compare`` runs the same load twice in one go, first with
-micro-batching off (INTERCODER_MICRO_BATCHING=false), then on, and prints the ratios.
+micro-batching off (INTERCODER_MICRO_BATCHING=false), then on, and prints the ratios
+(``--before-code DIR``: the first server runs another checkout's code instead).
 Exit status 1 when a 5xx other than an overload's 503, or a client timeout, was seen.
 """
 
@@ -106,11 +107,12 @@ def seeded_server(
     root: Path, label: str, corpus: Corpus, env: dict[str, str | None]
 ) -> Iterator[ServerProcess]:
     """A fresh data folder (sharing one ONNX export), the service on it, the project seeded."""
-    data_dir = root / label
+    folder = re.sub(r"[^A-Za-z0-9.-]+", "-", label).strip("-")
+    data_dir = root / folder
     data_dir.mkdir()
     (data_dir / "onnx").symlink_to(root / "onnx", target_is_directory=True)
     settings = {"INTERCODER_TEST_ENCODER": None, "INTERCODER_LOG_LEVEL": "warning"}
-    server = ServerProcess(data_dir, root / f"{label}.log", env={**settings, **env})
+    server = ServerProcess(data_dir, root / f"{folder}.log", env={**settings, **env})
     server.start(timeout=START_TIMEOUT)
     try:
         seed_project(server.url, corpus)
@@ -206,9 +208,14 @@ def run(options: argparse.Namespace) -> list[RunResult]:
         if not options.compare:
             return [run_once(root, options.mode, corpus, options, env)]
         before = {**env, "INTERCODER_MICRO_BATCHING": "false"}
+        before_label = "before (micro-batching off)"
+        if options.before_code is not None:
+            # That checkout's service instead of this one's (PYTHONSAFEPATH: not the cwd first).
+            before = {**env, "PYTHONSAFEPATH": "1", "PYTHONPATH": str(options.before_code)}
+            before_label = f"before (the code in {options.before_code})"
         after = {**env, "INTERCODER_MICRO_BATCHING": "true"}
         return [
-            run_once(root, "before (micro-batching off)", corpus, options, before),
+            run_once(root, before_label, corpus, options, before),
             run_once(root, "after (micro-batching on)", corpus, options, after),
         ]
     finally:
@@ -247,6 +254,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--queue", type=int, default=8, help="overload: requests waiting")
     parser.add_argument("--recover", type=float, default=5, help="overload: seconds after")
     parser.add_argument("--keep", action="store_true", help="keep data folders and logs")
+    parser.add_argument(
+        "--before-code",
+        type=Path,
+        help="--compare: run the 'before' server from this checkout (e.g. an earlier commit's "
+        "`git archive`) instead of this code with micro-batching off",
+    )
     parser.add_argument("--work-dir", type=Path, help="where data folders go (default: a temp)")
     return parser.parse_args(argv)
 

@@ -4,8 +4,11 @@ Each client is a closed loop (the next request once the last one answered, no th
 a coder clicking through a review screen would be at its most impatient: half reads (the
 project, a page of exemplars, the transcripts, the decision log, the project list), a third
 suggestions for one to five new sentences, the rest writes (one or two new coded exemplars,
-or a decision on a new sentence). Sentences are AnnoMI therapist turns the seeded project
-does not hold, so every suggestion runs the model (nothing comes from the embedding cache).
+or a decision on a new sentence; a client holding more than ten exemplars of its own deletes
+its oldest instead, and decisions recode a bounded pool of sentences, so the project keeps its
+size and a soak shows memory, not data, growing). Sentences are AnnoMI therapist turns the
+seeded project does not hold; those suggested or added as exemplars get a unique tag (such as
+" (3.17)"), so the model embeds every one of them and none comes from the embedding cache.
 A 503 with Retry-After is honoured: the client waits as told, then goes on.
 """
 
@@ -15,7 +18,7 @@ import asyncio
 import random
 import statistics
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +28,7 @@ PROJECT = "load"
 READ_SHARE = 0.5
 SUGGEST_SHARE = 0.33  # the rest are writes
 MOST_RETRY_WAIT = 5.0
+KEPT_PER_CLIENT = 10  # beyond this many added exemplars, a client's next write deletes one
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Outcome:
     seconds: float
     retry_after: str | None = None
     error: str = ""
+    ids: list[int] = field(default_factory=list)  # of the exemplars a POST added
 
 
 @dataclass
@@ -141,18 +146,26 @@ class Client:
         self.tally = tally
         self.random = random.Random(number)
         self.sent = 0
+        self.tagged = 0
+        self.added: deque[int] = deque()  # ids of the exemplars this client added, oldest first
 
     async def run(self, until: float) -> None:
         while time.perf_counter() < until:
             route, method, url, body = self._next_request()
             outcome = await self._send(route, method, url, body)
             self.tally.outcomes.append(outcome)
+            if route == "POST exemplars" and outcome.status == 201:
+                self.added.extend(outcome.ids)
             if outcome.status == 503 and outcome.retry_after:
                 await asyncio.sleep(min(float(outcome.retry_after), MOST_RETRY_WAIT))
 
     def _fresh(self, count: int) -> list[dict[str, Any]]:
         start = self.random.randrange(len(self.corpus.fresh))
         return [self.corpus.fresh[(start + i) % len(self.corpus.fresh)] for i in range(count)]
+
+    def _unique(self, text: str) -> str:
+        self.tagged += 1
+        return f"{text} ({self.number}.{self.tagged})"
 
     def _next_request(self) -> tuple[str, str, str, dict[str, Any] | None]:
         draw = self.random.random()
@@ -168,16 +181,26 @@ class Client:
             route, url = self.random.choice(reads)
             return route, "GET", url, None
         if draw < READ_SHARE + SUGGEST_SHARE:
-            sentences = [row["text"] for row in self._fresh(self.random.randint(1, 5))]
+            sentences = [
+                self._unique(row["text"]) for row in self._fresh(self.random.randint(1, 5))
+            ]
             return "POST suggestions", "POST", f"{base}/suggestions", {"sentences": sentences}
         self.sent += 1
+        if len(self.added) > KEPT_PER_CLIENT:
+            # The project stays the same size, so a soak shows memory, not data, growing.
+            return "DELETE exemplar", "DELETE", f"{base}/exemplars/{self.added.popleft()}", None
         if self.random.random() < 0.5:
             [row] = self._fresh(1)
             decision = {"action": "change", "coder": f"c{self.number}", "text": row["text"]}
             decision |= {"codes": row["codes"], "previous_text": row["previous_text"]}
             return "POST decisions", "POST", f"{base}/decisions", decision
         rows = [
-            {**row, "transcript_id": f"load-{self.number}", "unit_id": f"{self.sent}-{i}"}
+            {
+                **row,
+                "text": self._unique(row["text"]),
+                "transcript_id": f"load-{self.number}",
+                "unit_id": f"{self.sent}-{i}",
+            }
             for i, row in enumerate(self._fresh(self.random.randint(1, 2)))
         ]
         return "POST exemplars", "POST", f"{base}/exemplars", {"exemplars": rows}
@@ -191,7 +214,10 @@ class Client:
         except httpx.HTTPError as error:
             return Outcome(route, 0, time.perf_counter() - started, error=type(error).__name__)
         seconds = time.perf_counter() - started
-        return Outcome(route, response.status_code, seconds, response.headers.get("retry-after"))
+        outcome = Outcome(route, response.status_code, seconds, response.headers.get("retry-after"))
+        if route == "POST exemplars" and response.status_code == 201:
+            outcome.ids = list(response.json()["ids"])
+        return outcome
 
 
 async def run_clients(
