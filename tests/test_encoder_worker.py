@@ -133,7 +133,10 @@ def test_the_cache_encodes_each_new_text_once_across_batched_requests(tmp_path: 
     cached = CachedEncoder(gated, EmbeddingCache(tmp_path / "cache.sqlite"))
     worker = SerialEncoder(cached)
     try:
+        gated.gate.set()
         worker.encode(["already cached"])
+        gated.gate.clear()
+        gated.entered.clear()
         gated.calls.clear()
         requests = [["already cached", "new one"], ["new one", "new two"], ["already cached"]]
         futures = _encode_concurrently(worker, gated, requests)

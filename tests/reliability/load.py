@@ -72,6 +72,7 @@ class RunResult:
     tally: Tally
     footprints: list[Footprint] = field(default_factory=list)
     requests_per_model_call: float = float("nan")
+    exemplars: tuple[int, int] = (0, 0)  # the project's, at the start and end of the load
     recovery: Tally | None = None
 
     def report(self) -> str:
@@ -82,6 +83,7 @@ class RunResult:
             peak = max(sample.rss_mb for sample in self.footprints)
             lines.append(f"RSS peak {peak:.1f} MB over {len(self.footprints)} samples")
         lines.append(f"requests per model call (mean): {self.requests_per_model_call:.2f}")
+        lines.append(f"project exemplars at start and end: {self.exemplars}")
         if self.recovery is not None:
             lines.append("-- recovery (load dropped to 2 clients):")
             lines.append(self.recovery.table())
@@ -169,6 +171,7 @@ async def _load_with_samples(
 ) -> Tally:
     assert server.process is not None
     pid, since = server.process.pid, time.perf_counter()
+    first = exemplar_count(server.url)
     result.footprints.append(footprint(pid, since))
     clients = asyncio.create_task(
         run_clients(server.url, corpus, options.clients, options.seconds, options.timeout)
@@ -178,7 +181,15 @@ async def _load_with_samples(
         result.footprints.append(footprint(pid, since))
         if options.mode == "soak":
             print(result.footprints[-1], flush=True)
+    result.exemplars = (first, exemplar_count(server.url))
     return clients.result()
+
+
+def exemplar_count(url: str) -> int:
+    project = httpx.get(f"{url}/v1/projects/{PROJECT}", timeout=60)
+    if project.status_code != 200:
+        raise RuntimeError(f"could not read the project: {project.status_code} {project.text}")
+    return int(project.json()["exemplar_count"])
 
 
 def run_once(
@@ -190,7 +201,9 @@ def run_once(
         result.tally = asyncio.run(_load_with_samples(server, corpus, options, result))
         if options.mode == "overload":
             result.recovery = asyncio.run(
-                run_clients(server.url, corpus, 2, options.recover, options.timeout)
+                run_clients(
+                    server.url, corpus, 2, options.recover, options.timeout, options.clients
+                )
             )
         result.requests_per_model_call = batching_ratio(server.url)
     return result

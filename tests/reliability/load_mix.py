@@ -5,7 +5,7 @@ a coder clicking through a review screen would be at its most impatient: half re
 project, a page of exemplars, the transcripts, the decision log, the project list), a third
 suggestions for one to five new sentences, the rest writes (one or two new coded exemplars,
 or a decision on a new sentence; a client holding more than ten exemplars of its own deletes
-its oldest instead, and decisions recode a bounded pool of sentences, so the project keeps its
+its oldest instead, and decisions recode a pool of 200 sentences, so the project keeps its
 size and a soak shows memory, not data, growing). Sentences are AnnoMI therapist turns the
 seeded project does not hold; those suggested or added as exemplars get a unique tag (such as
 " (3.17)"), so the model embeds every one of them and none comes from the embedding cache.
@@ -29,6 +29,7 @@ READ_SHARE = 0.5
 SUGGEST_SHARE = 0.33  # the rest are writes
 MOST_RETRY_WAIT = 5.0
 KEPT_PER_CLIENT = 10  # beyond this many added exemplars, a client's next write deletes one
+DECIDED_POOL = 200  # decisions recode these sentences only (a later one replaces an exemplar)
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ class Client:
             # The project stays the same size, so a soak shows memory, not data, growing.
             return "DELETE exemplar", "DELETE", f"{base}/exemplars/{self.added.popleft()}", None
         if self.random.random() < 0.5:
-            [row] = self._fresh(1)
+            row = self.random.choice(self.corpus.fresh[:DECIDED_POOL])
             decision = {"action": "change", "coder": f"c{self.number}", "text": row["text"]}
             decision |= {"codes": row["codes"], "previous_text": row["previous_text"]}
             return "POST decisions", "POST", f"{base}/decisions", decision
@@ -221,14 +222,17 @@ class Client:
 
 
 async def run_clients(
-    base_url: str, corpus: Corpus, clients: int, seconds: float, timeout: float
+    base_url: str, corpus: Corpus, clients: int, seconds: float, timeout: float, first: int = 0
 ) -> Tally:
-    """``clients`` closed-loop clients for ``seconds``; every request bounded by ``timeout``."""
+    """``clients`` closed-loop clients for ``seconds``; every request bounded by ``timeout``.
+    Clients are numbered from ``first`` (a later wave on the same server must not reuse the
+    unit ids of an earlier one's)."""
     tally = Tally()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits) as http:
         until = time.perf_counter() + seconds
-        workers = [Client(http, corpus, number, tally).run(until) for number in range(clients)]
+        numbers = range(first, first + clients)
+        workers = [Client(http, corpus, number, tally).run(until) for number in numbers]
         await asyncio.gather(*workers)
     tally.ended = time.perf_counter()
     return tally
