@@ -28,6 +28,8 @@
     |                                                                          (service.errors)
     +-- StoreError                  the service's database cannot be used       (service.errors)
     |   +-- StorageFullError        the data directory's disk is full: HTTP 507 (service.errors)
+    +-- OverloadedError             more requests waiting than the service queues: 503 with
+    |                               Retry-After                               (service.errors)
     +-- MissingExtraError           an optional extra (intercoder[ray]) is not installed
     |                                                                          (service.errors)
 

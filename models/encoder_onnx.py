@@ -181,8 +181,7 @@ class OnnxEncoder:
         tokens: Tokens | None = self._tokenise(texts) if self.tokenise_once else None
         order = self._order(texts, tokens)
         out = np.empty((len(texts), self._dim), dtype=np.float32)
-        for start in range(0, len(texts), self.batch_size):
-            rows = order[start : start + self.batch_size]
+        for rows in self._chunks(order, tokens):
             if tokens is None:
                 batch = self._tokenise([texts[row] for row in rows])
             else:
@@ -200,10 +199,51 @@ class OnnxEncoder:
         lengths = [len(ids) for ids in tokens] if tokens is not None else [len(t) for t in texts]
         return np.argsort(np.asarray(lengths), kind="stable")
 
+    def _chunks(self, order: NDArray[np.intp], tokens: Tokens | None) -> list[NDArray[np.intp]]:
+        """Runs of at most ``batch_size`` rows; sorted by tokens, also cut where padding to the
+        run's longest text would waste more than it saves (see :func:`length_runs`)."""
+        if tokens is None or not self.sort_by_length:
+            return [
+                order[start : start + self.batch_size]
+                for start in range(0, len(order), self.batch_size)
+            ]
+        return length_runs(order, [len(tokens[row]) for row in order], self.batch_size)
+
     def _run(self, tokens: Tokens) -> Embeddings:
         feed = pad(tokens)
         (hidden,) = self._session.run(None, {name: feed[name] for name in INPUT_NAMES})
         return mean_pool(np.asarray(hidden, dtype=np.float32), feed["attention_mask"])
+
+
+PADDING_SHARE = 0.25
+"""Padding a run may carry, as a share of its real tokens (beside the tokens below)."""
+PADDING_FREE_TOKENS = 32
+"""One model call costs about as much as this many tokens (measured on 2 cores), so this
+much padding is cheaper than another call."""
+
+
+def length_runs(order: NDArray[np.intp], lengths: list[int], most: int) -> list[NDArray[np.intp]]:
+    """``order`` (rows sorted shortest first, with their token ``lengths``) cut into runs of at
+    most ``most`` rows, each padded to its longest row at little waste.
+
+    A batch pads every text to its longest, and on a CPU padded tokens cost as much as real
+    ones: one 100-token text padded nine short ones to 100 tokens each, making a batch of mixed
+    lengths slower than encoding them one by one (eval/RESULTS.md, "Load"). Cutting where the
+    lengths jump keeps what batching saves (one call's fixed cost for many texts) without that.
+    """
+    runs: list[NDArray[np.intp]] = []
+    start, real = 0, 0
+    for position, length in enumerate(lengths):
+        count = position - start + 1
+        waste = count * length - (real + length)
+        if count > 1 and (
+            count > most or waste > PADDING_SHARE * (real + length) + PADDING_FREE_TOKENS
+        ):
+            runs.append(order[start:position])
+            start, real = position, 0
+        real += length
+    runs.append(order[start:])
+    return runs
 
 
 def _session(model_bytes: bytes) -> Any:
@@ -213,5 +253,9 @@ def _session(model_bytes: bytes) -> Any:
     # One operator at a time, each using every core: a transformer is a chain of matrix
     # products, and parallel operators would only contend for the same two cores here.
     options.inter_op_num_threads = 1
+    # Idle intra-op threads sleep instead of spinning for the next operator: on a small
+    # machine the service's other work (learning, HTTP, the database) needs those cycles, and
+    # spinning cost 15% of its throughput at 20 clients (eval/RESULTS.md, "Load and overload").
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # errors only; ORT otherwise warns about unused initialisers
     return onnxruntime.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])

@@ -153,8 +153,9 @@ class ExemplarIndex:
     # ----- reading -------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._label_of_id)
+        # No lock: reading a dict's size is atomic, and a count must not wait for a save or a
+        # graph build (the service's project reads show it).
+        return len(self._label_of_id)
 
     def contains(self, exemplar_id: int) -> bool:
         """Whether ``exemplar_id`` is in the index (removed ids are not)."""

@@ -53,6 +53,15 @@ class MissingExtraError(IntercoderError):
     the message names the ``pip install`` that adds it."""
 
 
+class OverloadedError(IntercoderError):
+    """More requests than the service can queue are waiting: try again after ``retry_after``
+    seconds (the ``Retry-After`` header of the 503 answer)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class StoreError(IntercoderError):
     """The service's database cannot be used: written by a newer intercoder, or unreadable."""
 

@@ -40,6 +40,22 @@ class Metrics:
             ["method"],
             registry=self.registry,
         )
+        self.encoder_batch_requests = Histogram(
+            "intercoder_encoder_batch_requests",
+            "Requests whose texts one model call embedded together (micro-batching).",
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+            registry=self.registry,
+        )
+        self.requests_waiting = Gauge(
+            "intercoder_requests_waiting",
+            "Requests other than reads waiting for a place to run (service.api.admission).",
+            registry=self.registry,
+        )
+        self.overloaded = Counter(
+            "intercoder_requests_refused_overloaded",
+            "Requests answered 503 because the queue of requests was full.",
+            registry=self.registry,
+        )
         self.exemplars = Gauge(
             "intercoder_project_exemplars",
             "Coded exemplars stored per project.",

@@ -77,6 +77,22 @@ class Settings(BaseSettings):
     max_batch_exemplars: int = Field(default=10_000, ge=1)
     """Most exemplars added in one request; more get 422."""
 
+    micro_batching: bool = True
+    """Embed concurrent requests' texts together in one model call (service.app.encoder_worker);
+    false encodes each request alone, one after another (for comparisons)."""
+
+    micro_batch_max_texts: int = Field(default=256, ge=1)
+    """Most texts one model call embeds for several requests together (a larger request is
+    still embedded whole, alone)."""
+
+    max_active_requests: int = Field(default=16, ge=1)
+    """Requests other than reads (suggestions, writes, evaluations) that run at once; more wait
+    in the queue below, without holding a worker thread, so reads always find one."""
+
+    max_queued_requests: int = Field(default=128, ge=0)
+    """Requests other than reads that wait for a place among the active ones; beyond that the
+    service is over capacity and answers 503 with Retry-After at once (service.api.admission)."""
+
     index_save_seconds: float = Field(default=30.0, gt=0)
     """How often changed project indexes are saved; the database is the truth in between."""
 

@@ -161,22 +161,23 @@ def is_ready(url: str) -> bool:
 
 
 class ServerProcess:
-    """``python -m service.cli.serve`` in a subprocess, with the hashing test encoder."""
+    """``python -m service.cli.serve`` in a subprocess, with the hashing test encoder.
+
+    ``env`` adds environment variables, or removes those set to None (``{"INTERCODER_TEST_ENCODER":
+    None}`` runs the real default model, as does ``test_encoder=False``)."""
 
     def __init__(
         self,
         data_dir: Path,
         log_path: Path,
-        env: dict[str, str] | None = None,
+        env: dict[str, str | None] | None = None,
         *,
         test_encoder: bool = True,
     ) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
         self.env = env or {}
-        """More INTERCODER_* settings for the server (they win over the defaults here)."""
         self.test_encoder = test_encoder
-        """False: the configured model (slow to start), for a run with the real one."""
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -191,8 +192,11 @@ class ServerProcess:
             "INTERCODER_DATA_DIR": str(self.data_dir),
             "INTERCODER_INDEX_SAVE_SECONDS": "0.3",
             **({"INTERCODER_TEST_ENCODER": "hashing"} if self.test_encoder else {}),
-            **self.env,
         }
+        for name, value in self.env.items():
+            env.pop(name, None)
+            if value is not None:
+                env[name] = value
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "service.cli.serve", "--port", str(self.port)],

@@ -7,7 +7,8 @@ database), and start the periodic index saver. At stop (uvicorn's graceful shutd
 after in-flight requests finish): save changed indexes and close the database.
 
 Middleware, outermost first: the request log (id, timing, metrics), the catch-all that turns
-unexpected errors into 500 problems, the request-size guard, then the security headers (CSP)
+unexpected errors into 500 problems, the admission limit (a bounded queue for everything but
+reads; 503 with Retry-After beyond it), the request-size guard, then the security headers (CSP)
 of the review page, which ``service.web`` mounts in the same app.
 """
 
@@ -32,6 +33,7 @@ from service.api import (
     suggestions,
     transcripts,
 )
+from service.api.admission import AdmissionLimit
 from service.api.limits import BodySizeLimit
 from service.api.problems import CatchAllProblems, install_problem_handlers
 from service.api.request_log import RequestLog
@@ -100,6 +102,12 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     install_page(app)  # the review page, its static files, /docs and /redoc
     # add_middleware wraps what is already there, so the last added runs first.
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
+    app.add_middleware(
+        AdmissionLimit,
+        active=settings.max_active_requests,
+        queued=settings.max_queued_requests,
+        metrics=metrics,
+    )
     app.add_middleware(CatchAllProblems)
     app.add_middleware(RequestLog, metrics=metrics)
     return app

@@ -44,6 +44,7 @@ from service.errors import (
     ForbiddenError,
     MissingExtraError,
     NotFoundError,
+    OverloadedError,
     PayloadTooLargeError,
     StorageFullError,
     StoreError,
@@ -76,6 +77,7 @@ ERROR_STATUS: dict[type[IntercoderError], tuple[int, str]] = {
     StoreError: (503, "Store unavailable"),
     StorageFullError: (507, "Insufficient storage"),
     BackupError: (422, "Invalid backup"),
+    OverloadedError: (503, "Service overloaded"),
     MissingExtraError: (503, "Not installed on this server"),
     DatasetUnavailableError: (503, "Not installed on this server"),
     ModelIntegrityError: (503, "Model unavailable"),
@@ -85,8 +87,9 @@ ERROR_STATUS: dict[type[IntercoderError], tuple[int, str]] = {
 }
 """Status and title of every error class; a class's own row, never only its parent's."""
 
-_TOLD_SERVER_ERRORS: tuple[type[IntercoderError], ...] = (StorageFullError,)
-"""5xx errors whose message the client is shown: it names no internals and says what to do."""
+_TOLD_SERVER_ERRORS: tuple[type[IntercoderError], ...] = (StorageFullError, OverloadedError)
+"""5xx errors whose message the client is shown: it names no internals and says what to do
+(no fault of the server's to log as an error: a full disk, more requests than it queues)."""
 
 _HTTP_TITLES = {404: "Not found", 405: "Method not allowed", 422: "Invalid request"}
 
@@ -175,16 +178,23 @@ def problem_response(
     )
 
 
+def error_headers(error: IntercoderError) -> dict[str, str]:
+    """Headers an error's answer carries: ``Retry-After`` when it says when to try again."""
+    retry_after = getattr(error, "retry_after", None)
+    return {} if retry_after is None else {"Retry-After": str(retry_after)}
+
+
 async def send_problem(scope: Scope, send: Send, error: IntercoderError) -> None:
     """Answer an ASGI request with the problem for ``error`` (for middleware)."""
-    await _send(send, problem_of(error, request_id(scope)))
+    await _send(send, problem_of(error, request_id(scope)), error_headers(error))
 
 
-async def _send(send: Send, problem: ProblemDetails) -> None:
+async def _send(send: Send, problem: ProblemDetails, extra: dict[str, str] | None = None) -> None:
     body = json.dumps(problem.model_dump(mode="json")).encode()
     headers = [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
+        *((name.lower().encode(), value.encode()) for name, value in (extra or {}).items()),
     ]
     await send({"type": "http.response.start", "status": problem.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -233,7 +243,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def intercoder_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, IntercoderError)
-        return problem_response(problem_of(error, request_id(request.scope)))
+        problem = problem_of(error, request_id(request.scope))
+        return problem_response(problem, error_headers(error))
 
     async def validation_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)

@@ -18,7 +18,11 @@ fallback adds the codebook's texts, keeps an index of its own).
 
 The project's lock is held through a fit: a project's first fit, or a full recalibration
 (seconds on a large project), makes that project's other suggestions wait for it; updates
-after a decision take a fraction of a second.
+after a decision take a fraction of a second. Learning is shared: a request needs a coder that
+knows every change committed before it arrived, so the requests that waited for the lock while
+one learned take that coder if it covers them, instead of each learning again from the changes
+committed meanwhile (under a steady stream of writes they would otherwise queue behind one
+learn each).
 
 A project without exemplars gets the cold start (the prototype head over its codebook's
 definitions and examples), whatever method was asked for.
@@ -53,6 +57,24 @@ class _Kept:
     uid: str
     """The project incarnation: a deleted project's coder never serves a namesake."""
 
+    def covers(self, wanted: _Wanted) -> bool:
+        return (
+            self.uid == wanted.uid
+            and self.change_counter >= wanted.change_counter
+            and self.coder.state.codebook_version == wanted.codebook_version
+        )
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """The project as a request found it on arrival: the coder that answers it must know at
+    least these changes (changes committed while it waited may count or not, as with any two
+    concurrent requests)."""
+
+    uid: str
+    change_counter: int
+    codebook_version: str
+
 
 @dataclass(frozen=True)
 class _Snapshot:
@@ -76,10 +98,11 @@ class SuggestionEngine:
         """The project's coder for this method (and k), up to date with every committed
         change. The caller only reads it: a later change makes a new one."""
         key = (method, k if method in USES_K else 0)
+        wanted = self._now(project_id)
         with self._project_lock(project_id):
             with self._guard:
                 kept = self._coders.get(project_id, {}).get(key)
-            if kept is not None and self._up_to_date(project_id, kept):
+            if kept is not None and kept.covers(wanted):
                 return kept.coder
             snapshot = self._snapshot(project_id)
             live = self.indexes.get(project_id)
@@ -119,13 +142,13 @@ class SuggestionEngine:
 
     # ----- internals -----------------------------------------------------------------------
 
-    def _up_to_date(self, project_id: str, kept: _Kept) -> bool:
+    def _now(self, project_id: str) -> _Wanted:
+        """What a coder must have learned to answer a request arriving now."""
         live = self.indexes.get(project_id)
-        if live.counter != kept.change_counter or live.uid != kept.uid:
-            return False
+        uid, counter = live.uid, live.counter
         with self.store.read() as connection:
             version = current_codebook_version(connection, project_id)
-        return version == kept.coder.state.codebook_version
+        return _Wanted(uid, counter, version)
 
     def _keep(self, project_id: str, key: tuple[str, int], kept: _Kept) -> None:
         with self._guard:

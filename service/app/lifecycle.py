@@ -17,10 +17,11 @@ from contextlib import contextmanager
 from models.context import encode_units
 from models.encoder import Encoder, resolve_model
 from service.app.batch_jobs import remove_orphan_batch_folders, resume_unfinished_batches
+from service.app.encoder_worker import SerialEncoder
 from service.app.engine import SuggestionEngine
 from service.app.keys import check_can_start
 from service.app.runtime import build_encoder
-from service.app.workspace import SerialEncoder, Workspace
+from service.app.workspace import Workspace
 from service.metrics import Metrics
 from service.settings import Settings, get_settings
 from service.store.database import Store
@@ -88,7 +89,12 @@ def open_workspace(
     chosen: SerialEncoder | None = None
     try:
         check_can_start(settings, store)
-        chosen = SerialEncoder(encoder or build_encoder(settings))
+        chosen = SerialEncoder(
+            encoder or build_encoder(settings),
+            micro_batching=settings.micro_batching,
+            max_batch_texts=settings.micro_batch_max_texts,
+            observe=lambda requests, _texts: metrics.encoder_batch_requests.observe(requests),
+        )
         indexes = ProjectIndexes(settings.projects_dir, model_id=chosen.model_id, dim=chosen.dim)
         state = Workspace(
             settings=settings,

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from codebook.errors import InputError, Problem
-from models.cache import CachedEncoder
 from models.context import UnitContext, encode_units
-from models.encoder import Embeddings, Encoder, EncoderWrapper
+from models.encoder import Embeddings
 from models.index_checks import NORM_TOLERANCE
+from service.app.encoder_worker import SerialEncoder
 from service.metrics import Metrics
 from service.settings import Settings
 from service.store.database import Store
@@ -31,44 +31,6 @@ if TYPE_CHECKING:
     from service.app.engine import SuggestionEngine
 
 logger = logging.getLogger("intercoder.service")
-
-
-class SerialEncoder(EncoderWrapper):
-    """Runs every encode on one dedicated thread, one batch at a time.
-
-    The model already spreads one batch over every core. Calling torch from many request
-    threads would also give each calling thread its own OpenMP thread team, and idle teams
-    spinning beside the busy one cost more than they help on a small machine; neither torch
-    modules nor the embedding cache's counters promise thread safety either.
-    """
-
-    def __init__(self, encoder: Encoder) -> None:
-        super().__init__(encoder)
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encoder")
-
-    def encode(self, texts: list[str]) -> Embeddings:
-        return self._worker.submit(self.encoder.encode, texts).result()
-
-    def without_cache(self) -> Encoder:
-        """The same model on the same thread, bypassing the embedding cache."""
-        inner = self.encoder.encoder if isinstance(self.encoder, CachedEncoder) else self.encoder
-        return _OnThread(inner, self._worker)
-
-    def close(self) -> None:
-        self._worker.shutdown(wait=True)
-        if isinstance(self.encoder, CachedEncoder):
-            self.encoder.cache.close()
-
-
-class _OnThread(EncoderWrapper):
-    """An encoder whose encodes run on a given worker thread (the service's encoder thread)."""
-
-    def __init__(self, encoder: Encoder, worker: ThreadPoolExecutor) -> None:
-        super().__init__(encoder)
-        self._worker = worker
-
-    def encode(self, texts: list[str]) -> Embeddings:
-        return self._worker.submit(self.encoder.encode, texts).result()
 
 
 class BatchRunner:
