@@ -37,7 +37,14 @@ from pathlib import Path
 
 import httpx
 
-from tests.reliability.load_mix import PROJECT, Corpus, Tally, annomi_corpus, run_clients
+from tests.reliability.load_mix import (
+    PROJECT,
+    Corpus,
+    Tally,
+    annomi_corpus,
+    percentiles,
+    run_clients,
+)
 from tests.test_service_support import ServerProcess
 
 START_TIMEOUT = 300.0  # loading the model and opening the store, on a busy machine
@@ -88,6 +95,24 @@ class RunResult:
             lines.append("-- recovery (load dropped to 2 clients):")
             lines.append(self.recovery.table())
         return "\n".join(lines)
+
+    def figures(self) -> list[str]:
+        """The run's figures as the suite runner's ``RESULT name: value`` lines."""
+        answered = [o.seconds for o in self.tally.outcomes if 200 <= o.status < 300]
+        p50, p95, p99 = (1000 * value for value in percentiles(answered))
+        name = re.sub(r"[^A-Za-z0-9]+", " ", self.label).strip()
+        values = {
+            "answered per second": f"{self.tally.answered_per_second():.1f}",
+            "p50 p95 p99 ms (2xx)": f"{p50:.0f} / {p95:.0f} / {p99:.0f}",
+            "5xx (not overload)": str(self.tally.server_errors()),
+            "503 overloaded": str(self.tally.refused()),
+            "no answer": str(self.tally.no_answer()),
+        }
+        if self.footprints:
+            first, last = self.footprints[0], self.footprints[-1]
+            values["RSS MB start end"] = f"{first.rss_mb:.0f} / {last.rss_mb:.0f}"
+            values["open files start end"] = f"{first.open_files} / {last.open_files}"
+        return [f"RESULT {name} {key}: {value}" for key, value in values.items()]
 
     def failures(self) -> list[str]:
         """What breaks the service's promises (never latencies: those are figures)."""
@@ -240,8 +265,6 @@ def run(options: argparse.Namespace) -> list[RunResult]:
 
 def ratios(before: RunResult, after: RunResult) -> str:
     def p95(result: RunResult) -> float:
-        from tests.reliability.load_mix import percentiles
-
         answered = [o.seconds for o in result.tally.outcomes if 200 <= o.status < 300]
         return percentiles(answered)[1]
 
@@ -282,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     results = run(options)
     for result in results:
         print(result.report(), flush=True)
+        # The suite runner (tests.reliability.suite) records these lines in eval/RESULTS.md.
+        print("\n".join(result.figures()), flush=True)
     if len(results) == 2:
         print(ratios(*results))
     failures = [failure for result in results for failure in result.failures()]
