@@ -28,9 +28,11 @@ MAX_CODER_NAME = 80
 
 @dataclass(frozen=True)
 class UndoStep:
-    """How to take one decision back: the sentence, and the coding it had before
-    (None: no human coding, so the exemplar the decision made is removed)."""
+    """How to take one decision back: the sentence (of which project: a session may hold
+    steps of several), and the coding it had before (None: no human coding, so the exemplar
+    the decision made is removed)."""
 
+    project_id: str
     transcript_id: str
     sentence_index: int
     previous_codes: tuple[str, ...] | None
@@ -51,6 +53,14 @@ class PageSession:
     def remember(self, step: UndoStep) -> None:
         self.undo.append(step)
         del self.undo[:-MAX_UNDO]
+
+    def last_step(self, project_id: str, transcript_id: str) -> UndoStep | None:
+        """This session's latest step on the transcript of this project, taken off the list."""
+        for step in reversed(self.undo):
+            if (step.project_id, step.transcript_id) == (project_id, transcript_id):
+                self.undo.remove(step)
+                return step
+        return None
 
 
 def _digest(session_id: str) -> str:

@@ -242,6 +242,7 @@ def decide_sentence(
         ),
     )
     return UndoStep(
+        project_id=project_id,
         transcript_id=transcript_id,
         sentence_index=sentence_index,
         previous_codes=None if before is None else before[1],
@@ -253,6 +254,11 @@ def undo_decision(workspace: Workspace, project_id: str, step: UndoStep, coder: 
     """Give the sentence back the coding it had before the step: remove the exemplar the
     decision made, or record the earlier codes again as a change. False for a rejection,
     which stored no coding and stays in the (append-only) decision log."""
+    if step.project_id != project_id:
+        raise NotFoundError(
+            f"this undo step belongs to project {step.project_id!r}, not {project_id!r}; "
+            "undo it from that project's page"
+        )
     if step.made_exemplar is None:
         return False
     if step.previous_codes is not None:

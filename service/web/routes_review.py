@@ -164,11 +164,9 @@ def undo(
     session: OpenedForChange,
 ) -> Response:
     """Take back this session's last decision on this transcript."""
-    steps = [s for s in session.undo if s.transcript_id == transcript_id]
-    if not steps:
+    step = session.last_step(project_id, transcript_id)
+    if step is None:
         return _refused(request, session, project_id, transcript_id, None, "nothing to undo")
-    step = steps[-1]
-    session.undo.remove(step)
     try:
         undone = undo_decision(workspace_of(request), project_id, step, session.coder)
     except IntercoderError as error:
