@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app.page_sessions import UndoStep
-from service.app.reviewing import undo_decision
+from service.app.reviewing import SentenceView, toggled, undo_decision
 from service.errors import NotFoundError
 from tests.page_support import page_client, projects_with_interview
 
@@ -59,3 +61,25 @@ def test_undo_on_one_project_never_takes_back_a_decision_on_another(
     with pytest.raises(NotFoundError, match="belongs to project 'pa'"):
         undo_decision(client.app.state.service, "pb", step, "coder")  # type: ignore[attr-defined]
     assert _coded_count(client, "pb") == 0
+
+
+def test_a_code_chosen_after_a_rejection_starts_from_no_codes() -> None:
+    rejected = SentenceView(3, 0, "P3", "text", ("P",), 0.8, None, True, False)
+    assert rejected.coding == ()
+    assert toggled(rejected, "T.2") == ("T.2",)
+    undecided = SentenceView(3, 0, "P3", "text", ("P",), 0.8, None, False, False)
+    assert toggled(undecided, "T.2") == ("P", "T.2")
+
+
+def test_pressing_a_number_after_rejecting_stores_that_code_alone(
+    two_projects: tuple[TestClient, str],
+) -> None:
+    client, csrf = two_projects
+    headers = {**HX, "X-CSRF-Token": csrf}
+    sentence = f"{BASE.format('pa')}/sentences/1/decision"
+    rejected = client.post(sentence, data={"action": "reject"}, headers=headers)
+    assert rejected.status_code == 200, rejected.text
+    changed = client.post(sentence, data={"action": "toggle", "code": "T.2"}, headers=headers)
+    assert changed.status_code == 200, changed.text
+    exported = list(csv.DictReader(io.StringIO(client.get("/page/projects/pa/export.csv").text)))
+    assert [row["codes"] for row in exported] == ["T.2"]

@@ -85,8 +85,11 @@ class SentenceView:
 
     @property
     def coding(self) -> tuple[str, ...]:
-        """What the sentence is coded with now: the human's codes, else the machine's."""
-        return self.suggested if self.human_codes is None else self.human_codes
+        """What the sentence is coded with now: the human's codes, else none once a human
+        rejected the machine's, else the machine's."""
+        if self.human_codes is not None:
+            return self.human_codes
+        return () if self.rejected else self.suggested
 
 
 @dataclass(frozen=True)
