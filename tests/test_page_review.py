@@ -13,7 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app.page_sessions import UndoStep
-from service.app.reviewing import SentenceView, toggled, undo_decision
+from service.app.reviewing import (
+    SentenceDecision,
+    SentenceView,
+    decide_sentence,
+    toggled,
+    undo_decision,
+)
 from service.errors import NotFoundError
 from tests.page_support import page_client, projects_with_interview
 
@@ -28,6 +34,19 @@ def two_projects(tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
         yield client, projects_with_interview(client, "pa", "pb")
 
 
+def _changed(client: TestClient, csrf: str, path: str, **form: str) -> str:
+    """A change the page makes through htmx; its answer once it succeeded."""
+    answer = client.post(path, data=form, headers={**HX, "X-CSRF-Token": csrf})
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
+def _exported(client: TestClient, project: str) -> list[dict[str, str]]:
+    exported = client.get(f"/page/projects/{project}/export.csv")
+    assert exported.status_code == 200, exported.text
+    return list(csv.DictReader(io.StringIO(exported.text)))
+
+
 def _coded_count(client: TestClient, project: str) -> int:
     progress = client.get(f"{BASE.format(project)}/progress")
     assert progress.status_code == 200, progress.text
@@ -40,21 +59,13 @@ def test_undo_on_one_project_never_takes_back_a_decision_on_another(
     two_projects: tuple[TestClient, str],
 ) -> None:
     client, csrf = two_projects
-    headers = {**HX, "X-CSRF-Token": csrf}
-    decided = client.post(
-        f"{BASE.format('pa')}/sentences/2/decision",
-        data={"action": "toggle", "code": "T.1"},
-        headers=headers,
-    )
-    assert decided.status_code == 200, decided.text
-    undone = client.post(f"{BASE.format('pb')}/undo", headers=headers)
-    assert undone.status_code == 200, undone.text
-    assert "nothing to undo" in undone.text
+    _changed(client, csrf, f"{BASE.format('pa')}/sentences/2/decision", action="toggle", code="T.1")
+    assert "nothing to undo" in _changed(client, csrf, f"{BASE.format('pb')}/undo")
     assert _coded_count(client, "pb") == 0
-    assert client.get("/page/projects/pb/export.csv").text.count("\n") == 1
+    assert _exported(client, "pb") == []
     assert _coded_count(client, "pa") == 1
     # the step is still there for its own project
-    assert client.post(f"{BASE.format('pa')}/undo", headers=headers).status_code == 200
+    _changed(client, csrf, f"{BASE.format('pa')}/undo")
     assert _coded_count(client, "pa") == 0
     # and the use case itself refuses a step of another project
     step = UndoStep("pa", "interview", 2, previous_codes=("P",), made_exemplar=1)
@@ -75,11 +86,21 @@ def test_pressing_a_number_after_rejecting_stores_that_code_alone(
     two_projects: tuple[TestClient, str],
 ) -> None:
     client, csrf = two_projects
-    headers = {**HX, "X-CSRF-Token": csrf}
     sentence = f"{BASE.format('pa')}/sentences/1/decision"
-    rejected = client.post(sentence, data={"action": "reject"}, headers=headers)
-    assert rejected.status_code == 200, rejected.text
-    changed = client.post(sentence, data={"action": "toggle", "code": "T.2"}, headers=headers)
-    assert changed.status_code == 200, changed.text
-    exported = list(csv.DictReader(io.StringIO(client.get("/page/projects/pa/export.csv").text)))
-    assert [row["codes"] for row in exported] == ["T.2"]
+    _changed(client, csrf, sentence, action="reject")
+    _changed(client, csrf, sentence, action="toggle", code="T.2")
+    assert [row["codes"] for row in _exported(client, "pa")] == ["T.2"]
+
+
+def test_undo_never_overwrites_another_coders_later_decision(
+    two_projects: tuple[TestClient, str],
+) -> None:
+    client, csrf = two_projects
+    sentence = f"{BASE.format('pa')}/sentences/1/decision"
+    for code in ("T.1", "T.2"):  # the second toggle's undo would give back the first's codes
+        _changed(client, csrf, sentence, action="toggle", code=code)
+    workspace = client.app.state.service  # type: ignore[attr-defined]
+    later = SentenceDecision(action="change", coder="bo", suggested=(), codes=("P",))
+    decide_sentence(workspace, "pa", "interview", 1, later)
+    assert "coded again since" in _changed(client, csrf, f"{BASE.format('pa')}/undo")
+    assert [(row["codes"], row["coder"]) for row in _exported(client, "pa")] == [("P", "bo")]

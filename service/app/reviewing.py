@@ -1,6 +1,6 @@
 """Use cases of the review page: a transcript's sentences with the machine's suggestions and
 the humans' codings, one sentence's suggestions with their evidence, a coder's decision on a
-sentence (through :func:`service.app.deciding.record_decision`) and taking one back.
+sentence (through :func:`service.app.deciding.record_undoable_decision`) and taking one back.
 
 A sentence is ``coded`` once a human coded it (its exemplar) or rejected the suggestions (the
 latest decision on it is a rejection), ``to review`` while the machine suggests codes no human
@@ -17,7 +17,7 @@ from codebook.model import Codebook
 from models.context import preceding_texts, units_of
 from models.methods import SuggestOptions
 from models.suggestions import UnitSuggestion
-from service.app.deciding import Decision, record_decision
+from service.app.deciding import Decision, record_undoable_decision
 from service.app.exemplars import remove_exemplar
 from service.app.page_sessions import UndoStep
 from service.app.suggesting import SuggestionBatch, suggest_for_units
@@ -227,10 +227,7 @@ def decide_sentence(
 ) -> UndoStep:
     """Record a coder's decision on a stored sentence (accepted or changed codes become its
     exemplar at once), and how to take it back."""
-    with workspace.store.read() as connection:
-        codings = transcript_codings(connection, project_id, transcript_id)
-    before = codings.get(sentence_index)
-    row = record_decision(
+    recorded = record_undoable_decision(
         workspace,
         project_id,
         Decision(
@@ -248,8 +245,8 @@ def decide_sentence(
         project_id=project_id,
         transcript_id=transcript_id,
         sentence_index=sentence_index,
-        previous_codes=None if before is None else before[1],
-        made_exemplar=row.exemplar_id,
+        previous_codes=recorded.replaced_codes,
+        made_exemplar=recorded.row.exemplar_id,
     )
 
 
@@ -265,7 +262,7 @@ def undo_decision(workspace: Workspace, project_id: str, step: UndoStep, coder: 
     if step.made_exemplar is None:
         return False
     if step.previous_codes is not None:
-        record_decision(
+        record_undoable_decision(
             workspace,
             project_id,
             Decision(
@@ -274,6 +271,7 @@ def undo_decision(workspace: Workspace, project_id: str, step: UndoStep, coder: 
                 transcript_id=step.transcript_id,
                 sentence_index=step.sentence_index,
                 codes=step.previous_codes,
+                only_if_exemplar=step.made_exemplar,
             ),
         )
         return True
