@@ -104,3 +104,44 @@ def test_undo_never_overwrites_another_coders_later_decision(
     decide_sentence(workspace, "pa", "interview", 1, later)
     assert "coded again since" in _changed(client, csrf, f"{BASE.format('pa')}/undo")
     assert [(row["codes"], row["coder"]) for row in _exported(client, "pa")] == [("P", "bo")]
+
+
+def _import_coded(client: TestClient, csrf: str, project: str, rows: list[tuple[str, str]]) -> None:
+    """Coded data for the transcript id 'interview': (unit_id, text) rows, all coded T.2."""
+    lines = ["transcript_id,unit_id,text,codes"] + [f"interview,{u},{t},T.2" for u, t in rows]
+    added = client.post(
+        f"/page/projects/{project}/coded",
+        data={"csrf_token": csrf},
+        files={"file": ("coded.csv", ("\n".join(lines) + "\n").encode())},
+        follow_redirects=True,
+    )
+    assert f"{len(rows)} coded sentences added" in added.text, added.text
+
+
+def test_coded_data_under_the_same_transcript_id_never_breaks_or_shifts_the_page(
+    two_projects: tuple[TestClient, str],
+) -> None:
+    client, csrf = two_projects
+    other = [("²", "A superscript two is a digit to str.isdigit."), ("2", "Not the 3rd line.")]
+    _import_coded(client, csrf, "pa", other)
+    page = client.get(BASE.format("pa"))
+    assert page.status_code == 200, page.text
+    assert 'id="s-2" class="sentence status-coded"' not in page.text
+    assert _coded_count(client, "pa") == 0
+    # coding sentence 2 leaves the imported unit "2" (another text) as it was
+    refused = _changed(
+        client, csrf, f"{BASE.format('pa')}/sentences/2/decision", action="toggle", code="T.1"
+    )
+    assert "another text" in refused
+    assert sorted(row["text"] for row in _exported(client, "pa")) == sorted(t for _, t in other)
+
+
+def test_coded_data_with_the_sentences_own_texts_shows_as_their_coding(
+    two_projects: tuple[TestClient, str],
+) -> None:
+    client, csrf = two_projects
+    _import_coded(client, csrf, "pb", [("2", "Someone could poison the training data.")])
+    assert _coded_count(client, "pb") == 1
+    _changed(client, csrf, f"{BASE.format('pb')}/sentences/2/decision", action="toggle", code="T.1")
+    # the decision starts from the imported coding and replaces it
+    assert [(r["codes"], r["coder"]) for r in _exported(client, "pb")] == [("T.1;T.2", "coder")]

@@ -135,6 +135,14 @@ def _store_exemplar(
             "decision); change its codes instead of undoing"
         )
     replaced = None if replaced_id is None else get_exemplar(connection, project_id, replaced_id)
+    if replaced is not None and replaced.text != unit.text:
+        # coded data numbering its own units under this transcript id: not this sentence's
+        raise ConflictError(
+            f"unit id {unit.unit_id} of transcript {unit.transcript_id!r} already holds an "
+            f"exemplar (id {replaced.id}) with another text, {replaced.text[:60]!r}, from "
+            "coded data; import that data under another transcript_id, or with unit_id values "
+            "that match this transcript's sentences, to code this sentence here"
+        )
     if replaced_id is not None:
         delete_exemplar(connection, project_id, replaced_id)
     exemplar = NewExemplar(

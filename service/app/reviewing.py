@@ -24,7 +24,7 @@ from service.app.suggesting import SuggestionBatch, suggest_for_units
 from service.app.workspace import Workspace
 from service.errors import ConflictError, NotFoundError
 from service.store.projects import current_codebook
-from service.store.review import latest_decisions, transcript_codings
+from service.store.review import HumanCoding, latest_decisions, transcript_codings
 from service.store.transcripts import get_transcript, sentences
 
 Status = Literal["coded", "to review", "left", "skipped"]
@@ -156,13 +156,17 @@ def _suggest(
             text=row.text,
             suggested=tuple(result.suggested),
             top_score=result.codes[0].score if result.codes else 0.0,
-            human_codes=codings[row.index][1] if row.index in codings else None,
+            human_codes=_human_codes(codings.get(row.index), row.text),
             rejected=row.index in decisions and decisions[row.index].action == "reject",
             skipped=result.skipped,
         )
         for row, result in zip(rows, batch.units, strict=True)
     ]
     return views, batch, codebook
+
+
+def _human_codes(coding: HumanCoding | None, text: str) -> tuple[str, ...] | None:
+    return coding.codes if coding is not None and coding.codes_sentence(text) else None
 
 
 def review_transcript(
