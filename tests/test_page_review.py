@@ -145,3 +145,14 @@ def test_coded_data_with_the_sentences_own_texts_shows_as_their_coding(
     _changed(client, csrf, f"{BASE.format('pb')}/sentences/2/decision", action="toggle", code="T.1")
     # the decision starts from the imported coding and replaces it
     assert [(r["codes"], r["coder"]) for r in _exported(client, "pb")] == [("T.1;T.2", "coder")]
+
+
+def test_the_notice_after_undoing_a_rejection_reaches_the_page(
+    two_projects: tuple[TestClient, str],
+) -> None:
+    client, csrf = two_projects
+    _changed(client, csrf, f"{BASE.format('pa')}/sentences/1/decision", action="reject")
+    undone = _changed(client, csrf, f"{BASE.format('pa')}/undo")
+    notices = re.search(r'<div id="notices" hx-swap-oob="innerHTML">(.*?)</div>', undone, re.S)
+    assert notices is not None, undone
+    assert "a rejection stays in the decision log" in notices.group(1)
