@@ -32,6 +32,7 @@ from service.api import (
     suggestions,
     transcripts,
 )
+from service.api.hosts import HostCheck
 from service.api.limits import BodySizeLimit
 from service.api.problems import CatchAllProblems, install_problem_handlers
 from service.api.request_log import RequestLog
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     install_page(app)  # the review page, its static files, /docs and /redoc
     # add_middleware wraps what is already there, so the last added runs first.
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
+    app.add_middleware(HostCheck, settings=settings)
     app.add_middleware(CatchAllProblems)
     app.add_middleware(RequestLog, metrics=metrics)
     return app

@@ -24,6 +24,7 @@ from service.web.security import (
     COOKIE,
     Checked,
     Session,
+    check_origin,
     current_session,
     safe_next,
     sessions_of,
@@ -83,6 +84,7 @@ def sign_in(
     sign_in_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """The key is the proof of who signs in; the sign-in token, that this form sent it."""
+    check_origin(request)
     target = safe_next(next)
     expected = request.cookies.get(SIGN_IN_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, sign_in_token):

@@ -2,6 +2,8 @@
 
 - The cookie holds a random session id only (``service.app.page_sessions``): HttpOnly,
   SameSite=Strict, and Secure when the request came over TLS.
+- A change (POST) whose browser sends ``Origin`` must come from this server (the Host it
+  named, which :mod:`service.api.hosts` checks on a keyless server).
 - Every change (POST) carries the session's CSRF token, as the ``X-CSRF-Token`` header (htmx
   sends it from the body's ``hx-headers``) or the form field ``csrf_token``; a missing or wrong
   token is refused with 403 before anything is done.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
@@ -78,8 +80,24 @@ def page_session(request: Request) -> PageSession:
     raise AuthError("this page's session has ended; sign in again")
 
 
+def check_origin(request: Request) -> None:
+    """A change whose browser names its origin must come from this server's pages (CsrfError
+    otherwise); a request without Origin is left to the CSRF token."""
+    origin = request.headers.get("origin")
+    if (
+        origin is not None
+        and urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+    ):
+        raise CsrfError(
+            f"this change came from a page of another site ({origin[:100]!r}), not from this "
+            "server's; open the page from this server and try again"
+        )
+
+
 async def checked_session(request: Request) -> PageSession:
-    """The session of a change, once its CSRF token matches (CsrfError otherwise)."""
+    """The session of a change from this server's page, once its CSRF token matches
+    (CsrfError otherwise)."""
+    check_origin(request)
     session = page_session(request)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(

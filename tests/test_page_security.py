@@ -1,0 +1,76 @@
+"""The page's defences beyond the session and CSRF token (test_page.py): the Host check of a
+keyless loopback server (DNS rebinding), the Origin of page changes, the coder's name kept
+across a cross-site link, and the session table's limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from models.testing import HashingEncoder
+from service.api.main import create_app
+from service.app.keys import create_key
+from service.settings import Settings
+from service.store.database import Store
+from tests.page_support import page_client, projects_with_interview
+from tests.test_service_support import service_settings
+
+
+def _client_for(settings: Settings, base_url: str) -> TestClient:
+    return TestClient(create_app(settings, encoder=HashingEncoder()), base_url=base_url)
+
+
+@pytest.mark.parametrize("path", ["/page/", "/v1/projects", "/healthz"])
+def test_a_keyless_server_refuses_other_host_names(tmp_path: Path, path: str) -> None:
+    """A page of attacker.example, its name rebound to 127.0.0.1, reaches this server with
+    its own Host: refused before a session is given or a project listed."""
+    settings = service_settings(tmp_path / "data")
+    with _client_for(settings, "http://attacker.example:8000") as client:
+        refused = client.get(path, follow_redirects=False)
+        assert refused.status_code == 400, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "attacker.example" in refused.json()["detail"]
+        assert "INTERCODER_ALLOWED_HOSTS" in refused.json()["detail"]
+        assert "set-cookie" not in refused.headers
+
+
+@pytest.mark.parametrize(
+    "base_url", ["http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000"]
+)
+def test_a_keyless_server_answers_its_loopback_names(tmp_path: Path, base_url: str) -> None:
+    settings = Settings(data_dir=tmp_path / "data")  # the defaults, not the tests' settings
+    with _client_for(settings, base_url) as client:
+        assert client.get("/page/").status_code == 200
+
+
+def test_allowed_hosts_and_a_server_with_keys(tmp_path: Path) -> None:
+    named = service_settings(tmp_path / "data", allowed_hosts=["coding-box"])
+    with _client_for(named, "http://coding-box:8000") as client:
+        assert client.get("/page/", follow_redirects=False).status_code == 303
+    # with keys, a name is no credential: the key is (a server on 0.0.0.0 behind any name)
+    store = Store(tmp_path / "data" / "intercoder.sqlite3")
+    create_key(store, None, "admin")
+    store.close()
+    keyed = service_settings(tmp_path / "data", require_api_keys=True)
+    with _client_for(keyed, "http://intercoder.example") as client:
+        assert client.get("/page/", follow_redirects=False).status_code == 303
+
+
+def test_a_page_change_from_another_origin_is_refused(tmp_path: Path) -> None:
+    with page_client(tmp_path / "data") as client:
+        csrf = projects_with_interview(client, "p1")
+        decision = "/page/projects/p1/transcripts/interview/sentences/1/decision"
+        for origin, status in [("http://attacker.example", 403), ("http://127.0.0.1", 303)]:
+            answer = client.post(
+                decision,
+                data={"action": "accept", "csrf_token": csrf},
+                headers={"Origin": origin},
+                follow_redirects=False,
+            )
+            assert answer.status_code == status, (origin, answer.text)
+        signed = client.post(
+            "/page/sign-in", data={"key": ""}, headers={"Origin": "http://attacker.example"}
+        )
+        assert signed.status_code == 403, signed.text
