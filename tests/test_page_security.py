@@ -14,7 +14,8 @@ from service.api.main import create_app
 from service.app.keys import create_key
 from service.settings import Settings
 from service.store.database import Store
-from tests.page_support import page_client, projects_with_interview
+from service.web.security import CODER_COOKIE, COOKIE
+from tests.page_support import csrf_of, page_client, projects_with_interview
 from tests.test_service_support import service_settings
 
 
@@ -74,3 +75,28 @@ def test_a_page_change_from_another_origin_is_refused(tmp_path: Path) -> None:
             "/page/sign-in", data={"key": ""}, headers={"Origin": "http://attacker.example"}
         )
         assert signed.status_code == 403, signed.text
+
+
+def test_a_link_from_another_site_keeps_the_coders_name(tmp_path: Path) -> None:
+    """A cross-site link carries no SameSite=Strict session cookie: the new session takes the
+    coder's name from its own Lax cookie, and still needs its own CSRF token."""
+    with page_client(tmp_path / "data") as client:
+        home = client.get("/page/")
+        renamed = client.post(
+            "/page/coder",
+            data={"coder": "Ana Lima", "csrf_token": csrf_of(home.text)},
+            follow_redirects=False,
+        )
+        assert renamed.status_code == 303, renamed.text
+        cookie = next(
+            c for c in renamed.headers.get_list("set-cookie") if c.startswith(CODER_COOKIE)
+        )
+        assert "samesite=lax" in cookie.lower()
+        old_session = client.cookies[COOKIE]
+        del client.cookies[COOKIE]  # what the browser leaves out on a cross-site link
+        again = client.get("/page/")
+        assert again.status_code == 200
+        assert client.cookies[COOKIE] != old_session
+        assert "coding as <strong>Ana Lima</strong>" in again.text
+        stale = client.post("/page/coder", data={"coder": "x", "csrf_token": csrf_of(home.text)})
+        assert stale.status_code == 403

@@ -28,6 +28,7 @@ from service.web.security import (
     current_session,
     safe_next,
     sessions_of,
+    set_coder_cookie,
     set_session_cookie,
     workspace_of,
 )
@@ -91,13 +92,14 @@ def sign_in(
         return _sign_in_page(request, target, "the sign-in form had expired; sign in again")
     workspace = workspace_of(request)
     try:
-        session_id, _ = sessions_of(request).open(
+        session_id, session = sessions_of(request).open(
             workspace.store, workspace.settings, key.strip() or None, coder
         )
     except IntercoderError as error:
         return _sign_in_page(request, target, str(error))
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, session_id)
+    set_coder_cookie(request, response, session.coder)
     response.delete_cookie(SIGN_IN_COOKIE, path="/page/sign-in")
     return response
 
@@ -111,9 +113,13 @@ def sign_out(request: Request, session: Checked) -> Response:
 
 
 @router.post("/coder")
-def rename_coder(session: Checked, coder: Annotated[str, Form(max_length=200)]) -> Response:
+def rename_coder(
+    request: Request, session: Checked, coder: Annotated[str, Form(max_length=200)]
+) -> Response:
     session.coder = coder_name(coder)
-    return back_to("/page/", session, f"decisions are now logged as {session.coder!r}")
+    response = back_to("/page/", session, f"decisions are now logged as {session.coder!r}")
+    set_coder_cookie(request, response, session.coder)
+    return response
 
 
 @router.get("/")

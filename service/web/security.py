@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
@@ -29,6 +29,9 @@ from service.errors import AuthError, CsrfError
 from service.store.ids import PROJECT_ID_PATTERN
 
 COOKIE = "intercoder_session"
+CODER_COOKIE = "intercoder_coder"
+"""The coder's name, no secret: SameSite=Lax, so that a session opened after a link from
+another site (which carries no Strict session cookie) logs decisions under the same name."""
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 DOCS_PATHS = ("/docs", "/redoc")
@@ -144,6 +147,18 @@ def set_session_cookie(request: Request, response: Response, session_id: str) ->
     )
 
 
+def set_coder_cookie(request: Request, response: Response, coder: str) -> None:
+    response.set_cookie(
+        CODER_COOKIE,
+        quote(coder),
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/page/",
+    )
+
+
 def safe_next(next_url: str | None) -> str:
     """Where to go after signing in: a path of this page only (never another site)."""
     if next_url and next_url.startswith("/page/") and not next_url.startswith("//"):
@@ -158,7 +173,8 @@ async def sign_in_required(request: Request, error: Exception) -> Response:
     workspace = workspace_of(request)
     if keys_required(workspace.settings):
         return RedirectResponse(f"/page/sign-in?next={quote(target)}", status_code=303)
-    session_id, _ = sessions_of(request).open(workspace.store, workspace.settings, None, None)
+    coder = unquote(request.cookies.get(CODER_COOKIE, ""))
+    session_id, _ = sessions_of(request).open(workspace.store, workspace.settings, None, coder)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, session_id)
     return response
