@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     list in the environment: ``INTERCODER_ALLOWED_HOSTS='["localhost", "my-box"]'``. A server
     with keys answers any name (the key is the credential)."""
 
+    cookie_secure: Literal["auto", "always", "never"] = "auto"
+    """The review page's cookies are Secure: ``auto`` when the request came over TLS (as
+    uvicorn sees it), ``always`` behind a TLS proxy that speaks plain HTTP to intercoder."""
+
     max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     """Largest request body accepted (uploads included); larger ones get 413."""
 

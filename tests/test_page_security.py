@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 from models.testing import HashingEncoder
 from service.api.main import create_app
 from service.app.keys import create_key
+from service.app.page_sessions import PageSessions, SessionLimits
 from service.settings import Settings
 from service.store.database import Store
 from service.web.security import CODER_COOKIE, COOKIE
-from tests.page_support import csrf_of, page_client, projects_with_interview
+from tests.page_support import csrf_of, page_client, projects_with_interview, sign_in
 from tests.test_service_support import service_settings
 
 
@@ -100,3 +101,48 @@ def test_a_link_from_another_site_keeps_the_coders_name(tmp_path: Path) -> None:
         assert "coding as <strong>Ana Lima</strong>" in again.text
         stale = client.post("/page/coder", data={"coder": "x", "csrf_token": csrf_of(home.text)})
         assert stale.status_code == 403
+
+
+def test_the_session_table_is_bounded_and_sessions_end(tmp_path: Path) -> None:
+    store = Store(tmp_path / "intercoder.sqlite3")
+    settings = service_settings(tmp_path)
+    now = [0.0]
+    limits = SessionLimits(idle_seconds=10, lifetime_seconds=20, max_sessions=3)
+    sessions = PageSessions(limits, clock=lambda: now[0])
+    opened = [sessions.open(store, settings, None, None)[0] for _ in range(3)]
+    now[0] = 1.0
+    assert sessions.find(store, opened[0]) is not None  # the first is now the latest used
+    fourth, _ = sessions.open(store, settings, None, None)
+    assert sessions.find(store, opened[1]) is None  # the least recently used went
+    assert all(sessions.find(store, s) is not None for s in (opened[0], opened[2], fourth))
+    for step in range(1, 4):  # used every 8 s: never idle, yet over its lifetime at 20 s
+        now[0] = 1.0 + 8 * step
+        assert (sessions.find(store, fourth) is None) == (step == 3)
+    store.close()
+
+
+def test_signing_in_ends_the_previous_session_and_pages_are_not_cached(tmp_path: Path) -> None:
+    with page_client(tmp_path / "data") as client:
+        home = client.get("/page/")
+        assert home.headers["cache-control"] == "no-store"
+        assert "cache-control" not in client.get("/page/static/app.js").headers
+        before = client.cookies[COOKIE]
+        assert sign_in(client, "").status_code == 303
+        assert client.cookies[COOKIE] != before
+        sessions = client.app.state.page_sessions  # type: ignore[attr-defined]
+        store = client.app.state.service.store  # type: ignore[attr-defined]
+        assert sessions.find(store, before) is None
+        assert sessions.find(store, client.cookies[COOKIE]) is not None
+
+
+@pytest.mark.parametrize(
+    ("chosen", "base_url", "secure"),
+    [("always", "http://127.0.0.1", True), ("never", "https://127.0.0.1", False)],
+)
+def test_the_cookie_secure_setting(
+    tmp_path: Path, chosen: str, base_url: str, secure: bool
+) -> None:
+    settings = service_settings(tmp_path / "data", cookie_secure=chosen)
+    with _client_for(settings, base_url) as client:
+        cookie = client.get("/page/", follow_redirects=False).headers["set-cookie"].lower()
+        assert ("; secure" in cookie) == secure

@@ -25,6 +25,7 @@ from service.web.security import (
     Checked,
     Session,
     check_origin,
+    cookie_secure,
     current_session,
     safe_next,
     sessions_of,
@@ -70,7 +71,7 @@ def _sign_in_page(request: Request, next_url: str, error: str | None = None) -> 
         token,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=cookie_secure(request),
         path="/page/sign-in",
     )
     return response
@@ -97,6 +98,7 @@ def sign_in(
         )
     except IntercoderError as error:
         return _sign_in_page(request, target, str(error))
+    sessions_of(request).close(request.cookies.get(COOKIE, ""))  # one browser, one session
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, session_id)
     set_coder_cookie(request, response, session.coder)

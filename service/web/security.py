@@ -136,13 +136,19 @@ Opened = Annotated[PageSession, Depends(_opened)]
 OpenedForChange = Annotated[PageSession, Depends(_opened_for_change)]
 
 
+def cookie_secure(request: Request) -> bool:
+    """Secure cookies over TLS (``Settings.cookie_secure``: or always, behind a TLS proxy)."""
+    chosen = workspace_of(request).settings.cookie_secure
+    return chosen == "always" or (chosen == "auto" and request.url.scheme == "https")
+
+
 def set_session_cookie(request: Request, response: Response, session_id: str) -> None:
     response.set_cookie(
         COOKIE,
         session_id,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=cookie_secure(request),
         path="/",
     )
 
@@ -154,7 +160,7 @@ def set_coder_cookie(request: Request, response: Response, coder: str) -> None:
         max_age=365 * 24 * 3600,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=cookie_secure(request),
         path="/page/",
     )
 
@@ -191,6 +197,10 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         policy = DOCS_POLICY if scope["path"] in DOCS_PATHS else STRICT_POLICY
+        # pages hold confidential transcripts: never kept in a cache (their static files may be)
+        private = scope["path"].startswith("/page/") and not scope["path"].startswith(
+            "/page/static/"
+        )
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -201,6 +211,8 @@ class SecurityHeaders:
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"no-referrer"),
                 ]
+                if private:
+                    headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)
 
