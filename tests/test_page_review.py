@@ -8,18 +8,24 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from service.app import reviewing
 from service.app.page_sessions import UndoStep
 from service.app.reviewing import (
+    ReviewFilter,
     SentenceDecision,
     SentenceView,
     decide_sentence,
+    review_transcript,
     toggled,
+    transcript_progress,
     undo_decision,
 )
+from service.app.suggesting import SuggestionBatch, suggest_for_units
 from service.errors import NotFoundError
 from tests.page_support import page_client, projects_with_interview
 
@@ -156,3 +162,28 @@ def test_the_notice_after_undoing_a_rejection_reaches_the_page(
     notices = re.search(r'<div id="notices" hx-swap-oob="innerHTML">(.*?)</div>', undone, re.S)
     assert notices is not None, undone
     assert "a rejection stays in the decision log" in notices.group(1)
+
+
+def test_progress_counts_as_the_list_and_suggests_for_open_sentences_only(
+    two_projects: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, csrf = two_projects
+    for index, form in [(1, {"action": "accept"}), (2, {"action": "reject"})]:
+        _changed(client, csrf, f"{BASE.format('pa')}/sentences/{index}/decision", **form)
+    _changed(client, csrf, f"{BASE.format('pa')}/sentences/4/decision", action="toggle", code="P")
+    workspace = client.app.state.service  # type: ignore[attr-defined]
+    listed = review_transcript(workspace, "pa", "interview", ReviewFilter()).progress
+    suggested_for: list[int] = []
+
+    def counting(*args: Any, **kwargs: Any) -> SuggestionBatch:
+        suggested_for.append(len(args[2]))
+        return suggest_for_units(*args, **kwargs)
+
+    monkeypatch.setattr(reviewing, "suggest_for_units", counting)
+    counted = transcript_progress(workspace, "pa", "interview")
+    assert counted == listed
+    assert counted.coded == 3
+    assert suggested_for == [listed.total - 3]
+    page = client.get(f"{BASE.format('pa')}/progress").text
+    assert re.search(r"<strong>3</strong> coded", page)
+    assert f"{listed.total} sentences" in page

@@ -24,7 +24,12 @@ from service.app.suggesting import SuggestionBatch, suggest_for_units
 from service.app.workspace import Workspace
 from service.errors import ConflictError, NotFoundError
 from service.store.projects import current_codebook
-from service.store.review import HumanCoding, latest_decisions, transcript_codings
+from service.store.review import (
+    HumanCoding,
+    LatestDecision,
+    latest_decisions,
+    transcript_codings,
+)
 from service.store.transcripts import get_transcript, sentences
 
 Status = Literal["coded", "to review", "left", "skipped"]
@@ -99,6 +104,19 @@ class Progress:
     left: int
     skipped: int
 
+    @property
+    def total(self) -> int:
+        return self.coded + self.to_review + self.left + self.skipped
+
+    @staticmethod
+    def of(statuses: list[Status]) -> Progress:
+        return Progress(
+            coded=statuses.count("coded"),
+            to_review=statuses.count("to review"),
+            left=statuses.count("left"),
+            skipped=statuses.count("skipped"),
+        )
+
 
 @dataclass(frozen=True)
 class TranscriptReview:
@@ -157,7 +175,7 @@ def _suggest(
             suggested=tuple(result.suggested),
             top_score=result.codes[0].score if result.codes else 0.0,
             human_codes=_human_codes(codings.get(row.index), row.text),
-            rejected=row.index in decisions and decisions[row.index].action == "reject",
+            rejected=_rejected(decisions.get(row.index)),
             skipped=result.skipped,
         )
         for row, result in zip(rows, batch.units, strict=True)
@@ -167,6 +185,38 @@ def _suggest(
 
 def _human_codes(coding: HumanCoding | None, text: str) -> tuple[str, ...] | None:
     return coding.codes if coding is not None and coding.codes_sentence(text) else None
+
+
+def _rejected(latest: LatestDecision | None) -> bool:
+    return latest is not None and latest.action == "reject"
+
+
+def transcript_progress(workspace: Workspace, project_id: str, transcript_id: str) -> Progress:
+    """The progress counts alone, as the page refreshes them after every decision: the coded
+    sentences (a human's coding, or a rejection) come from the store, and only the others are
+    suggested for (as the list does, without evidence), so the count gets cheaper as the
+    coding goes on and nothing is rendered."""
+    with workspace.store.read() as connection:
+        transcript = get_transcript(connection, project_id, transcript_id)
+        rows = sentences(connection, project_id, transcript_id, limit=transcript.sentence_count)
+        codings = transcript_codings(connection, project_id, transcript_id)
+        decisions = latest_decisions(connection, project_id, transcript_id)
+    texts = [row.text for row in rows]
+    units = units_of(texts, [row.speaker for row in rows], preceding_texts(texts, ""))
+    open_units = [
+        unit
+        for row, unit in zip(rows, units, strict=True)
+        if _human_codes(codings.get(row.index), row.text) is None
+        and not _rejected(decisions.get(row.index))
+    ]
+    statuses: list[Status] = ["coded"] * (len(rows) - len(open_units))
+    if open_units:
+        batch = suggest_for_units(workspace, project_id, open_units, options=_LISTED)
+        statuses += [
+            "skipped" if result.skipped else "to review" if result.suggested else "left"
+            for result in batch.units
+        ]
+    return Progress.of(statuses)
 
 
 def review_transcript(
@@ -186,12 +236,7 @@ def review_transcript(
         filename=transcript.filename,
         codebook=codebook,
         sentences=[view for view in views if chosen.keeps(view)],
-        progress=Progress(
-            coded=statuses.count("coded"),
-            to_review=statuses.count("to review"),
-            left=statuses.count("left"),
-            skipped=statuses.count("skipped"),
-        ),
+        progress=Progress.of(statuses),
         total=len(views),
         method=batch.method,
         cold_start=batch.cold_start,

@@ -23,6 +23,7 @@ from service.app.reviewing import (
     review_sentence,
     review_transcript,
     toggled,
+    transcript_progress,
     undo_decision,
 )
 from service.errors import NotFoundError
@@ -102,8 +103,8 @@ def review(
 def progress(
     request: Request, project_id: ProjectPath, transcript_id: TranscriptPath, session: Opened
 ) -> HTMLResponse:
-    found = review_transcript(workspace_of(request), project_id, transcript_id, ReviewFilter())
-    return render(request, "_progress.html", session, project_id=project_id, review=found)
+    counted = transcript_progress(workspace_of(request), project_id, transcript_id)
+    return render(request, "_progress.html", session, project_id=project_id, progress=counted)
 
 
 @router.get("/sentences/{index}")
