@@ -64,6 +64,8 @@ def test_a_page_change_from_another_origin_is_refused(tmp_path: Path) -> None:
     with page_client(tmp_path / "data") as client:
         csrf = projects_with_interview(client, "p1")
         decision = "/page/projects/p1/transcripts/interview/sentences/1/decision"
+        # no-referrer would make a browser send "Origin: null" on the page's own forms
+        assert client.get("/page/").headers["referrer-policy"] == "same-origin"
         for origin, status in [("http://attacker.example", 403), ("http://127.0.0.1", 303)]:
             answer = client.post(
                 decision,

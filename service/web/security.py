@@ -209,7 +209,9 @@ class SecurityHeaders:
                     (b"content-security-policy", policy.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"no-referrer"),
+                    # no referrer to other sites; same-origin (not no-referrer) so that a
+                    # browser's POST carries its real Origin, which check_origin compares
+                    (b"referrer-policy", b"same-origin"),
                 ]
                 if private:
                     headers.append((b"cache-control", b"no-store"))
