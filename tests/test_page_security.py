@@ -7,7 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi import WebSocket
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from models.testing import HashingEncoder
 from service.api.main import create_app
@@ -148,3 +150,24 @@ def test_the_cookie_secure_setting(
     with _client_for(settings, base_url) as client:
         cookie = client.get("/page/", follow_redirects=False).headers["set-cookie"].lower()
         assert ("; secure" in cookie) == secure
+
+
+def test_a_websocket_under_another_host_name_is_closed(tmp_path: Path) -> None:
+    app = create_app(service_settings(tmp_path / "data"), encoder=HashingEncoder())
+
+    @app.websocket("/echo")
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("open")
+        await websocket.close()
+
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        with client.websocket_connect("/echo") as socket:
+            assert socket.receive_text() == "open"
+        rebound = {"host": "attacker.example"}
+        with (
+            pytest.raises(WebSocketDisconnect) as closed,
+            client.websocket_connect("/echo", headers=rebound),
+        ):
+            pass
+        assert closed.value.code == 1008

@@ -44,6 +44,9 @@ class HostCheck:
         if host_name(sent) in self.allowed:
             await self.app(scope, receive, send)
             return
+        if scope["type"] == "websocket":  # no HTTP answer there: close, policy violation
+            await send({"type": "websocket.close", "code": 1008})
+            return
         error = HostNotAllowedError(
             f"this server has no API keys, so it answers only its own host names "
             f"({', '.join(sorted(self.allowed))}), not {sent[:100]!r}; open it as "
