@@ -10,7 +10,9 @@ session is opened as a browser would (loopback, no keys), then:
   embedding cache keeps it), the next ``--opens`` are timed "with suggestions already
   computed": the transcript's embeddings cached, the coder's suggestions made anew;
 - decision round trip: ``POST`` a decision (accept, or one code toggled) as htmx sends it, and
-  get back the next sentence's updated suggestions with evidence, ``--decisions`` times.
+  get back the next sentence's updated suggestions with evidence, then ``GET`` the progress
+  counts, which the answer's ``HX-Trigger: decided`` has the page fetch, ``--decisions`` times
+  (the progress part is also reported alone).
 
 ``--encoder hashing`` uses the deterministic test encoder (the hook tests use): it measures the
 page, the store and the coder, not the model; ``--encoder model`` uses the configured model
@@ -119,7 +121,8 @@ def main() -> None:
             print(f"first open (embeds the transcript): {timed(open_page) * 1000:.0f} ms")
             opens = [timed(open_page) for _ in range(args.opens)]
             headers = {"HX-Request": "true", "X-CSRF-Token": csrf}
-            decisions = []
+            decisions: list[float] = []
+            progresses: list[float] = []
             for index in range(min(args.decisions, sentences - 1)):
                 body = (
                     {"action": "accept", "next": str(index + 1)}
@@ -129,11 +132,20 @@ def main() -> None:
 
                 def decide(index: int = index, body: dict[str, str] = body) -> None:
                     url = f"{review}/sentences/{index}/decision"
-                    client.post(url, data=body, headers=headers).raise_for_status()
+                    answer = client.post(url, data=body, headers=headers)
+                    answer.raise_for_status()
+                    if answer.headers.get("HX-Trigger") != "decided":
+                        raise SystemExit(f"decision {index} was not saved: {answer.text[:200]}")
 
-                decisions.append(timed(decide))
+                def progress() -> None:
+                    client.get(f"{review}/progress", headers=headers).raise_for_status()
+
+                decided = timed(decide)
+                progresses.append(timed(progress))
+                decisions.append(decided + progresses[-1])
             print(summary("page open", opens, OPEN_TARGET_S))
-            print(summary("decision round trip", decisions, DECISION_TARGET_S))
+            print(summary("decision round trip (with progress)", decisions, DECISION_TARGET_S))
+            print(summary("  of which progress", progresses, DECISION_TARGET_S))
     finally:
         server.stop()
 

@@ -27,6 +27,11 @@ class PayloadTooLargeError(InputError):
     """A request body is larger than the service accepts (``max_request_bytes``)."""
 
 
+class HostNotAllowedError(InputError):
+    """A request to a server without keys named a host that is not one of its own (DNS
+    rebinding: another site's page reaching a loopback server under the site's name)."""
+
+
 class BatchTooLargeError(InputError):
     """One request carries more sentences or exemplars than the service handles at once."""
 

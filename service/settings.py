@@ -68,6 +68,16 @@ class Settings(BaseSettings):
     require_api_keys: bool = False
     """Demand an API key on every /v1 request even on loopback; always on for other addresses."""
 
+    allowed_hosts: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1", "::1"])
+    """Host names a server WITHOUT keys answers (``host`` always): any other Host header gets
+    400, so a site whose name is rebound to 127.0.0.1 (DNS rebinding) cannot use it. A JSON
+    list in the environment: ``INTERCODER_ALLOWED_HOSTS='["localhost", "my-box"]'``. A server
+    with keys answers any name (the key is the credential)."""
+
+    cookie_secure: Literal["auto", "always", "never"] = "auto"
+    """The review page's cookies are Secure: ``auto`` when the request came over TLS (as
+    uvicorn sees it), ``always`` behind a TLS proxy that speaks plain HTTP to intercoder."""
+
     max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     """Largest request body accepted (uploads included); larger ones get 413."""
 

@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -18,63 +17,31 @@ from service.app.keys import create_key, revoke_key
 from service.app.reviewing import ReviewFilter, SentenceView
 from service.errors import CsrfError
 from service.store.database import Store
-from tests.page_support import CODEBOOK_YAML, HOSTILE_TEXT, csrf_of, interview_vtt
+from tests.page_support import (
+    HOSTILE_TEXT,
+    csrf_of,
+    interview_vtt,
+    new_project,
+    page_client,
+    projects_with_interview,
+    sign_in,
+    upload,
+)
 from tests.test_service_support import CODED_ROWS, service_settings
 
 HX = {"HX-Request": "true"}
 
 
-def _client(settings_dir: Path, **settings: object) -> TestClient:
-    app = create_app(service_settings(settings_dir, **settings), encoder=HashingEncoder())
-    return TestClient(app, base_url="http://127.0.0.1")
-
-
-def _sign_in(client: TestClient, key: str, **fields: str) -> httpx.Response:
-    """Sign in as the browser does: the form first (its token), then the post."""
-    form = client.get("/page/sign-in")
-    assert form.status_code == 200, form.text
-    token = re.search(r'name="sign_in_token" value="([^"]+)"', form.text)
-    assert token is not None
-    data = {"key": key, "sign_in_token": token.group(1), **fields}
-    return client.post("/page/sign-in", data=data, follow_redirects=False)
-
-
-def _new_project(client: TestClient, csrf: str, project_id: str = "p1") -> None:
-    response = client.post(
-        "/page/projects",
-        data={"csrf_token": csrf, "project_id": project_id},
-        files={"codebook_file": ("threats.yaml", CODEBOOK_YAML)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    assert response.headers["location"] == f"/page/projects/{project_id}"
-
-
-def _upload(client: TestClient, csrf: str, name: str, content: bytes, project: str = "p1") -> None:
-    response = client.post(
-        f"/page/projects/{project}/transcripts",
-        data={"csrf_token": csrf},
-        files={"files": (name, content)},
-        follow_redirects=True,
-    )
-    assert response.status_code == 200, response.text
-    assert "sentences stored" in response.text, response.text
-
-
 @pytest.fixture
 def open_page(tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
     """A loopback server without keys, a session, a project with the VTT interview."""
-    with _client(tmp_path / "data") as client:
-        home = client.get("/page/")
-        assert home.status_code == 200, home.text
-        csrf = csrf_of(home.text)
-        _new_project(client, csrf)
-        _upload(client, csrf, "interview.vtt", interview_vtt())
+    with page_client(tmp_path / "data") as client:
+        csrf = projects_with_interview(client, "p1")
         yield client, csrf
 
 
 def test_the_session_cookie_is_httponly_and_strict(tmp_path: Path) -> None:
-    with _client(tmp_path / "data") as client:
+    with page_client(tmp_path / "data") as client:
         response = client.get("/page/", follow_redirects=False)
         assert response.status_code == 303
         cookie = response.headers["set-cookie"].lower()
@@ -117,7 +84,7 @@ def test_the_page_has_a_strict_csp_and_the_docs_work_offline(
 
 def test_hostile_text_shows_as_text(open_page: tuple[TestClient, str]) -> None:
     client, csrf = open_page
-    _upload(client, csrf, "hostile.txt", HOSTILE_TEXT.encode())
+    upload(client, csrf, "hostile.txt", HOSTILE_TEXT.encode())
     page = client.get("/page/projects/p1/transcripts/hostile")
     assert page.status_code == 200
     assert "<script>alert" not in page.text
@@ -194,13 +161,13 @@ def test_another_projects_key_cannot_open_the_page(tmp_path: Path) -> None:
     data.mkdir()
     store = Store(data / "intercoder.sqlite3")
     admin, _ = create_key(store, None, "admin")
-    with _client(data, require_api_keys=True) as client:
-        signed = _sign_in(client, admin, coder="ana")
+    with page_client(data, require_api_keys=True) as client:
+        signed = sign_in(client, admin, coder="ana")
         assert signed.status_code == 303
         csrf = csrf_of(client.get("/page/").text)
-        _new_project(client, csrf, "p1")
-        _new_project(client, csrf, "p2")
-        _upload(client, csrf, "interview.vtt", interview_vtt(), project="p1")
+        new_project(client, csrf, "p1")
+        new_project(client, csrf, "p2")
+        upload(client, csrf, "interview.vtt", interview_vtt(), project="p1")
         other, other_row = create_key(store, "p2", "bo")
         store.close()
         client.cookies.clear()
@@ -209,14 +176,14 @@ def test_another_projects_key_cannot_open_the_page(tmp_path: Path) -> None:
             .headers["location"]
             .startswith("/page/sign-in")
         )
-        wrong = _sign_in(client, "ick_wrong")
+        wrong = sign_in(client, "ick_wrong")
         assert wrong.status_code == 401
         assert "not known to this service" in wrong.text
         # a form posted from elsewhere has no sign-in token (its cookie stays on this site)
         forged = client.post("/page/sign-in", data={"key": other}, follow_redirects=False)
         assert forged.status_code == 401
         assert "expired" in forged.text
-        assert _sign_in(client, other).status_code == 303
+        assert sign_in(client, other).status_code == 303
         listing = client.get("/page/").text
         assert "/page/projects/p2" in listing
         assert "/page/projects/p1" not in listing
@@ -239,9 +206,9 @@ def test_another_projects_key_cannot_open_the_page(tmp_path: Path) -> None:
 
 
 def test_signing_in_never_sends_the_coder_to_another_site(tmp_path: Path) -> None:
-    with _client(tmp_path / "data") as client:
+    with page_client(tmp_path / "data") as client:
         for target in ["https://evil.example/", "//evil.example/page/", "/v1/projects"]:
-            signed = _sign_in(client, "", next=target)
+            signed = sign_in(client, "", next=target)
             assert signed.status_code == 303
             assert signed.headers["location"] == "/page/"
 

@@ -75,8 +75,12 @@ TRANSCRIPT_TXT = (
 
 
 def service_settings(data_dir: Path, **overrides: Any) -> Settings:
-    """Settings for a test service: this data_dir, quick index saves, the rest as given."""
-    defaults: dict[str, Any] = {"index_save_seconds": 0.5}
+    """Settings for a test service: this data_dir, quick index saves, the host name of
+    TestClient's default base URL (testserver) allowed, the rest as given."""
+    defaults: dict[str, Any] = {
+        "index_save_seconds": 0.5,
+        "allowed_hosts": ["localhost", "127.0.0.1", "::1", "testserver"],
+    }
     return Settings(data_dir=data_dir, **{**defaults, **overrides})
 
 

@@ -7,7 +7,8 @@ database), and start the periodic index saver. At stop (uvicorn's graceful shutd
 after in-flight requests finish): save changed indexes and close the database.
 
 Middleware, outermost first: the request log (id, timing, metrics), the catch-all that turns
-unexpected errors into 500 problems, the admission limit (a bounded queue for everything but
+unexpected errors into 500 problems, the host check (a server without keys answers only its
+own host names: no DNS rebinding), the admission limit (a bounded queue for everything but
 reads; 503 with Retry-After beyond it), the request-size guard, then the security headers (CSP)
 of the review page, which ``service.web`` mounts in the same app.
 """
@@ -34,6 +35,7 @@ from service.api import (
     transcripts,
 )
 from service.api.admission import AdmissionLimit
+from service.api.hosts import HostCheck
 from service.api.limits import BodySizeLimit
 from service.api.problems import CatchAllProblems, install_problem_handlers
 from service.api.request_log import RequestLog
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         queued=settings.max_queued_requests,
         metrics=metrics,
     )
+    app.add_middleware(HostCheck, settings=settings)
     app.add_middleware(CatchAllProblems)
     app.add_middleware(RequestLog, metrics=metrics)
     return app

@@ -15,12 +15,15 @@ from codebook.errors import CodedDataError, Problem
 from models.context import UnitContext
 from models.encoder import Embeddings
 from service.app.workspace import Workspace
+from service.errors import ConflictError
 from service.store.database import Transaction
 from service.store.decisions import DecisionRow, NewDecision, insert_decision
 from service.store.exemplars import (
+    ExemplarRow,
     NewExemplar,
     delete_exemplar,
     exemplar_for_unit,
+    get_exemplar,
     insert_exemplars,
     text_unit_id,
 )
@@ -44,6 +47,18 @@ class Decision:
     codes: tuple[str, ...] | None = None
     method: str | None = None
     agent: str | None = None
+    only_if_exemplar: int | None = None
+    """Record only while this is still the unit's exemplar (an undo: ConflictError once
+    another decision has replaced it), checked in the decision's own transaction."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A logged decision and the codes of the exemplar it replaced (read in its transaction,
+    so an undo gives back what was really there)."""
+
+    row: DecisionRow
+    replaced_codes: tuple[str, ...] | None
 
 
 AD_HOC_TRANSCRIPT = "adhoc"
@@ -109,12 +124,27 @@ def _store_exemplar(
     coding: frozenset[str],
     coder: str,
     vectors: Embeddings,
-) -> tuple[int, int | None]:
+    only_if: int | None,
+) -> tuple[int, ExemplarRow | None]:
     """The unit's new exemplar (replacing its old one); the index follows after the commit."""
     connection = transaction.connection
-    replaced = exemplar_for_unit(connection, project_id, unit.transcript_id, unit.unit_id)
-    if replaced is not None:
-        delete_exemplar(connection, project_id, replaced)
+    replaced_id = exemplar_for_unit(connection, project_id, unit.transcript_id, unit.unit_id)
+    if only_if is not None and replaced_id != only_if:
+        raise ConflictError(
+            f"unit {unit.unit_id} of {unit.transcript_id!r} was coded again since (by another "
+            "decision); change its codes instead of undoing"
+        )
+    replaced = None if replaced_id is None else get_exemplar(connection, project_id, replaced_id)
+    if replaced is not None and replaced.text != unit.text:
+        # coded data numbering its own units under this transcript id: not this sentence's
+        raise ConflictError(
+            f"unit id {unit.unit_id} of transcript {unit.transcript_id!r} already holds an "
+            f"exemplar (id {replaced.id}) with another text, {replaced.text[:60]!r}, from "
+            "coded data; import that data under another transcript_id, or with unit_id values "
+            "that match this transcript's sentences, to code this sentence here"
+        )
+    if replaced_id is not None:
+        delete_exemplar(connection, project_id, replaced_id)
     exemplar = NewExemplar(
         transcript_id=unit.transcript_id,
         unit_id=unit.unit_id,
@@ -136,7 +166,7 @@ def _store_exemplar(
             counter,
             add_ids=[exemplar_id],
             add_vectors=vectors,
-            remove_ids=None if replaced is None else [replaced],
+            remove_ids=None if replaced_id is None else [replaced_id],
         )
     )
     return exemplar_id, replaced
@@ -145,6 +175,11 @@ def _store_exemplar(
 def record_decision(state: Workspace, project_id: str, body: Decision) -> DecisionRow:
     """Log a coder's decision; an accepted or changed coding becomes the unit's exemplar in
     the same transaction (replacing an earlier one), and joins the index after the commit."""
+    return record_undoable_decision(state, project_id, body).row
+
+
+def record_undoable_decision(state: Workspace, project_id: str, body: Decision) -> Recorded:
+    """:func:`record_decision`, with the codes it replaced (what an undo gives back)."""
     unit = _unit(state, project_id, body)
     coding = _coding(body)
     vectors = state.embed_units([unit.context()]) if coding is not None else None
@@ -163,7 +198,14 @@ def record_decision(state: Workspace, project_id: str, body: Decision) -> Decisi
                     ],
                 )
             exemplar_id, replaced = _store_exemplar(
-                state, transaction, project_id, unit, coding, body.coder, vectors
+                state,
+                transaction,
+                project_id,
+                unit,
+                coding,
+                body.coder,
+                vectors,
+                body.only_if_exemplar,
             )
         row = insert_decision(
             transaction.connection,
@@ -180,7 +222,7 @@ def record_decision(state: Workspace, project_id: str, body: Decision) -> Decisi
                 agent=body.agent,
                 codebook_version=codebook.version,
                 exemplar_id=exemplar_id,
-                replaced_exemplar_id=replaced,
+                replaced_exemplar_id=None if replaced is None else replaced.id,
             ),
         )
-    return row
+    return Recorded(row, None if replaced is None else replaced.codes)

@@ -4,7 +4,10 @@ The browser holds only a random session id (in an HttpOnly cookie); the table ke
 the caller it stands for, the coder's name, the CSRF token every change must carry, and the
 steps ``u`` can undo. The key itself is never kept: only its hash, checked against the store on
 every request, so revoking the key ends its sessions at once. Sessions live in this process
-(a restart signs everyone out) and end after ``IDLE_SECONDS`` without a request.
+(a restart signs everyone out) and end after ``IDLE_SECONDS`` without a request, or
+``LIFETIME_SECONDS`` after they opened whatever their use. The table holds ``MAX_SESSIONS`` at
+most (the least recently used goes first): on a server without keys every browser without a
+cookie gets a session, so their number must not grow without bound.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import hashlib
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from service.app.keys import Principal, hash_key, keys_required, principal_for
@@ -22,15 +26,19 @@ from service.settings import Settings
 from service.store.database import Store
 
 IDLE_SECONDS = 12 * 3600
+LIFETIME_SECONDS = 7 * 24 * 3600
+MAX_SESSIONS = 1000
 MAX_UNDO = 50
 MAX_CODER_NAME = 80
 
 
 @dataclass(frozen=True)
 class UndoStep:
-    """How to take one decision back: the sentence, and the coding it had before
-    (None: no human coding, so the exemplar the decision made is removed)."""
+    """How to take one decision back: the sentence (of which project: a session may hold
+    steps of several), and the coding it had before (None: no human coding, so the exemplar
+    the decision made is removed)."""
 
+    project_id: str
     transcript_id: str
     sentence_index: int
     previous_codes: tuple[str, ...] | None
@@ -43,6 +51,7 @@ class PageSession:
     key_hash: str | None
     coder: str
     csrf_token: str
+    opened: float
     last_seen: float
     undo: list[UndoStep] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
@@ -51,6 +60,14 @@ class PageSession:
     def remember(self, step: UndoStep) -> None:
         self.undo.append(step)
         del self.undo[:-MAX_UNDO]
+
+    def last_step(self, project_id: str, transcript_id: str) -> UndoStep | None:
+        """This session's latest step on the transcript of this project, taken off the list."""
+        for step in reversed(self.undo):
+            if (step.project_id, step.transcript_id) == (project_id, transcript_id):
+                self.undo.remove(step)
+                return step
+        return None
 
 
 def _digest(session_id: str) -> str:
@@ -63,13 +80,25 @@ def coder_name(name: str | None) -> str:
     return cleaned or "coder"
 
 
+@dataclass(frozen=True)
+class SessionLimits:
+    idle_seconds: float = IDLE_SECONDS
+    lifetime_seconds: float = LIFETIME_SECONDS
+    max_sessions: int = MAX_SESSIONS
+
+
 class PageSessions:
     """The table of open sessions (thread-safe: requests run on a thread pool)."""
 
-    def __init__(self, idle_seconds: float = IDLE_SECONDS) -> None:
+    def __init__(
+        self,
+        limits: SessionLimits = SessionLimits(),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._sessions: dict[str, PageSession] = {}
         self._lock = threading.Lock()
-        self._idle_seconds = idle_seconds
+        self._limits = limits
+        self._clock = clock
 
     def open(
         self, store: Store, settings: Settings, key: str | None, coder: str | None
@@ -84,10 +113,14 @@ class PageSessions:
             key_hash=key_hash,
             coder=coder_name(coder),
             csrf_token=secrets.token_urlsafe(32),
-            last_seen=time.monotonic(),
+            opened=self._clock(),
+            last_seen=self._clock(),
         )
         with self._lock:
-            self._forget_idle()
+            self._forget_ended()
+            while len(self._sessions) >= self._limits.max_sessions:
+                least_used = min(self._sessions, key=lambda d: self._sessions[d].last_seen)
+                del self._sessions[least_used]
             self._sessions[_digest(session_id)] = session
         return session_id, session
 
@@ -97,23 +130,27 @@ class PageSessions:
             return None
         with self._lock:
             session = self._sessions.get(_digest(session_id))
-        if session is None or time.monotonic() - session.last_seen > self._idle_seconds:
+        if session is None or self._ended(session, self._clock()):
             return None
         if session.key_hash is not None and key_principal(store, session.key_hash) is None:
             self.close(session_id)
             return None
-        session.last_seen = time.monotonic()
+        session.last_seen = self._clock()
         return session
 
     def close(self, session_id: str) -> None:
         with self._lock:
             self._sessions.pop(_digest(session_id), None)
 
-    def _forget_idle(self) -> None:
-        now = time.monotonic()
-        for digest in [
-            d for d, s in self._sessions.items() if now - s.last_seen > self._idle_seconds
-        ]:
+    def _ended(self, session: PageSession, now: float) -> bool:
+        return (
+            now - session.last_seen > self._limits.idle_seconds
+            or now - session.opened > self._limits.lifetime_seconds
+        )
+
+    def _forget_ended(self) -> None:
+        now = self._clock()
+        for digest in [d for d, s in self._sessions.items() if self._ended(s, now)]:
             del self._sessions[digest]
 
 

@@ -1,6 +1,6 @@
 """Use cases of the review page: a transcript's sentences with the machine's suggestions and
 the humans' codings, one sentence's suggestions with their evidence, a coder's decision on a
-sentence (through :func:`service.app.deciding.record_decision`) and taking one back.
+sentence (through :func:`service.app.deciding.record_undoable_decision`) and taking one back.
 
 A sentence is ``coded`` once a human coded it (its exemplar) or rejected the suggestions (the
 latest decision on it is a rejection), ``to review`` while the machine suggests codes no human
@@ -17,14 +17,19 @@ from codebook.model import Codebook
 from models.context import preceding_texts, units_of
 from models.methods import SuggestOptions
 from models.suggestions import UnitSuggestion
-from service.app.deciding import Decision, record_decision
+from service.app.deciding import Decision, record_undoable_decision
 from service.app.exemplars import remove_exemplar
 from service.app.page_sessions import UndoStep
 from service.app.suggesting import SuggestionBatch, suggest_for_units
 from service.app.workspace import Workspace
 from service.errors import ConflictError, NotFoundError
 from service.store.projects import current_codebook
-from service.store.review import latest_decisions, transcript_codings
+from service.store.review import (
+    HumanCoding,
+    LatestDecision,
+    latest_decisions,
+    transcript_codings,
+)
 from service.store.transcripts import get_transcript, sentences
 
 Status = Literal["coded", "to review", "left", "skipped"]
@@ -85,8 +90,11 @@ class SentenceView:
 
     @property
     def coding(self) -> tuple[str, ...]:
-        """What the sentence is coded with now: the human's codes, else the machine's."""
-        return self.suggested if self.human_codes is None else self.human_codes
+        """What the sentence is coded with now: the human's codes, else none once a human
+        rejected the machine's, else the machine's."""
+        if self.human_codes is not None:
+            return self.human_codes
+        return () if self.rejected else self.suggested
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,19 @@ class Progress:
     to_review: int
     left: int
     skipped: int
+
+    @property
+    def total(self) -> int:
+        return self.coded + self.to_review + self.left + self.skipped
+
+    @staticmethod
+    def of(statuses: list[Status]) -> Progress:
+        return Progress(
+            coded=statuses.count("coded"),
+            to_review=statuses.count("to review"),
+            left=statuses.count("left"),
+            skipped=statuses.count("skipped"),
+        )
 
 
 @dataclass(frozen=True)
@@ -153,13 +174,49 @@ def _suggest(
             text=row.text,
             suggested=tuple(result.suggested),
             top_score=result.codes[0].score if result.codes else 0.0,
-            human_codes=codings[row.index][1] if row.index in codings else None,
-            rejected=row.index in decisions and decisions[row.index].action == "reject",
+            human_codes=_human_codes(codings.get(row.index), row.text),
+            rejected=_rejected(decisions.get(row.index)),
             skipped=result.skipped,
         )
         for row, result in zip(rows, batch.units, strict=True)
     ]
     return views, batch, codebook
+
+
+def _human_codes(coding: HumanCoding | None, text: str) -> tuple[str, ...] | None:
+    return coding.codes if coding is not None and coding.codes_sentence(text) else None
+
+
+def _rejected(latest: LatestDecision | None) -> bool:
+    return latest is not None and latest.action == "reject"
+
+
+def transcript_progress(workspace: Workspace, project_id: str, transcript_id: str) -> Progress:
+    """The progress counts alone, as the page refreshes them after every decision: the coded
+    sentences (a human's coding, or a rejection) come from the store, and only the others are
+    suggested for (as the list does, without evidence), so the count gets cheaper as the
+    coding goes on and nothing is rendered."""
+    with workspace.store.read() as connection:
+        transcript = get_transcript(connection, project_id, transcript_id)
+        rows = sentences(connection, project_id, transcript_id, limit=transcript.sentence_count)
+        codings = transcript_codings(connection, project_id, transcript_id)
+        decisions = latest_decisions(connection, project_id, transcript_id)
+    texts = [row.text for row in rows]
+    units = units_of(texts, [row.speaker for row in rows], preceding_texts(texts, ""))
+    open_units = [
+        unit
+        for row, unit in zip(rows, units, strict=True)
+        if _human_codes(codings.get(row.index), row.text) is None
+        and not _rejected(decisions.get(row.index))
+    ]
+    statuses: list[Status] = ["coded"] * (len(rows) - len(open_units))
+    if open_units:
+        batch = suggest_for_units(workspace, project_id, open_units, options=_LISTED)
+        statuses += [
+            "skipped" if result.skipped else "to review" if result.suggested else "left"
+            for result in batch.units
+        ]
+    return Progress.of(statuses)
 
 
 def review_transcript(
@@ -179,12 +236,7 @@ def review_transcript(
         filename=transcript.filename,
         codebook=codebook,
         sentences=[view for view in views if chosen.keeps(view)],
-        progress=Progress(
-            coded=statuses.count("coded"),
-            to_review=statuses.count("to review"),
-            left=statuses.count("left"),
-            skipped=statuses.count("skipped"),
-        ),
+        progress=Progress.of(statuses),
         total=len(views),
         method=batch.method,
         cold_start=batch.cold_start,
@@ -224,10 +276,7 @@ def decide_sentence(
 ) -> UndoStep:
     """Record a coder's decision on a stored sentence (accepted or changed codes become its
     exemplar at once), and how to take it back."""
-    with workspace.store.read() as connection:
-        codings = transcript_codings(connection, project_id, transcript_id)
-    before = codings.get(sentence_index)
-    row = record_decision(
+    recorded = record_undoable_decision(
         workspace,
         project_id,
         Decision(
@@ -242,10 +291,11 @@ def decide_sentence(
         ),
     )
     return UndoStep(
+        project_id=project_id,
         transcript_id=transcript_id,
         sentence_index=sentence_index,
-        previous_codes=None if before is None else before[1],
-        made_exemplar=row.exemplar_id,
+        previous_codes=recorded.replaced_codes,
+        made_exemplar=recorded.row.exemplar_id,
     )
 
 
@@ -253,10 +303,15 @@ def undo_decision(workspace: Workspace, project_id: str, step: UndoStep, coder: 
     """Give the sentence back the coding it had before the step: remove the exemplar the
     decision made, or record the earlier codes again as a change. False for a rejection,
     which stored no coding and stays in the (append-only) decision log."""
+    if step.project_id != project_id:
+        raise NotFoundError(
+            f"this undo step belongs to project {step.project_id!r}, not {project_id!r}; "
+            "undo it from that project's page"
+        )
     if step.made_exemplar is None:
         return False
     if step.previous_codes is not None:
-        record_decision(
+        record_undoable_decision(
             workspace,
             project_id,
             Decision(
@@ -265,6 +320,7 @@ def undo_decision(workspace: Workspace, project_id: str, step: UndoStep, coder: 
                 transcript_id=step.transcript_id,
                 sentence_index=step.sentence_index,
                 codes=step.previous_codes,
+                only_if_exemplar=step.made_exemplar,
             ),
         )
         return True

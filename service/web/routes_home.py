@@ -25,9 +25,12 @@ from service.web.security import (
     COOKIE,
     Checked,
     Session,
+    check_origin,
+    cookie_secure,
     current_session,
     safe_next,
     sessions_of,
+    set_coder_cookie,
     set_session_cookie,
     workspace_of,
 )
@@ -69,7 +72,7 @@ def _sign_in_page(request: Request, next_url: str, error: str | None = None) -> 
         token,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=cookie_secure(request),
         path="/page/sign-in",
     )
     return response
@@ -84,19 +87,22 @@ def sign_in(
     sign_in_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """The key is the proof of who signs in; the sign-in token, that this form sent it."""
+    check_origin(request)
     target = safe_next(next)
     expected = request.cookies.get(SIGN_IN_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, sign_in_token):
         return _sign_in_page(request, target, "the sign-in form had expired; sign in again")
     workspace = workspace_of(request)
     try:
-        session_id, _ = sessions_of(request).open(
+        session_id, session = sessions_of(request).open(
             workspace.store, workspace.settings, key.strip() or None, coder
         )
     except IntercoderError as error:
         return _sign_in_page(request, target, str(error))
+    sessions_of(request).close(request.cookies.get(COOKIE, ""))  # one browser, one session
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, session_id)
+    set_coder_cookie(request, response, session.coder)
     response.delete_cookie(SIGN_IN_COOKIE, path="/page/sign-in")
     return response
 
@@ -110,9 +116,13 @@ def sign_out(request: Request, session: Checked) -> Response:
 
 
 @router.post("/coder")
-def rename_coder(session: Checked, coder: Annotated[str, Form(max_length=200)]) -> Response:
+def rename_coder(
+    request: Request, session: Checked, coder: Annotated[str, Form(max_length=200)]
+) -> Response:
     session.coder = coder_name(coder)
-    return back_to("/page/", session, f"decisions are now logged as {session.coder!r}")
+    response = back_to("/page/", session, f"decisions are now logged as {session.coder!r}")
+    set_coder_cookie(request, response, session.coder)
+    return response
 
 
 @router.get("/")

@@ -23,6 +23,7 @@ from service.app.reviewing import (
     review_sentence,
     review_transcript,
     toggled,
+    transcript_progress,
     undo_decision,
 )
 from service.errors import NotFoundError
@@ -102,8 +103,8 @@ def review(
 def progress(
     request: Request, project_id: ProjectPath, transcript_id: TranscriptPath, session: Opened
 ) -> HTMLResponse:
-    found = review_transcript(workspace_of(request), project_id, transcript_id, ReviewFilter())
-    return render(request, "_progress.html", session, project_id=project_id, review=found)
+    counted = transcript_progress(workspace_of(request), project_id, transcript_id)
+    return render(request, "_progress.html", session, project_id=project_id, progress=counted)
 
 
 @router.get("/sentences/{index}")
@@ -164,11 +165,9 @@ def undo(
     session: OpenedForChange,
 ) -> Response:
     """Take back this session's last decision on this transcript."""
-    steps = [s for s in session.undo if s.transcript_id == transcript_id]
-    if not steps:
+    step = session.last_step(project_id, transcript_id)
+    if step is None:
         return _refused(request, session, project_id, transcript_id, None, "nothing to undo")
-    step = steps[-1]
-    session.undo.remove(step)
     try:
         undone = undo_decision(workspace_of(request), project_id, step, session.coder)
     except IntercoderError as error:

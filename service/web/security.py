@@ -2,6 +2,8 @@
 
 - The cookie holds a random session id only (``service.app.page_sessions``): HttpOnly,
   SameSite=Strict, and Secure when the request came over TLS.
+- A change (POST) whose browser sends ``Origin`` must come from this server (the Host it
+  named, which :mod:`service.api.hosts` checks on a keyless server).
 - Every change (POST) carries the session's CSRF token, as the ``X-CSRF-Token`` header (htmx
   sends it from the body's ``hx-headers``) or the form field ``csrf_token``; a missing or wrong
   token is refused with 403 before anything is done.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
@@ -27,6 +29,9 @@ from service.errors import AuthError, CsrfError
 from service.store.ids import PROJECT_ID_PATTERN
 
 COOKIE = "intercoder_session"
+CODER_COOKIE = "intercoder_coder"
+"""The coder's name, no secret: SameSite=Lax, so that a session opened after a link from
+another site (which carries no Strict session cookie) logs decisions under the same name."""
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 DOCS_PATHS = ("/docs", "/redoc")
@@ -78,8 +83,24 @@ def page_session(request: Request) -> PageSession:
     raise AuthError("this page's session has ended; sign in again")
 
 
+def check_origin(request: Request) -> None:
+    """A change whose browser names its origin must come from this server's pages (CsrfError
+    otherwise); a request without Origin is left to the CSRF token."""
+    origin = request.headers.get("origin")
+    if (
+        origin is not None
+        and urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+    ):
+        raise CsrfError(
+            f"this change came from a page of another site ({origin[:100]!r}), not from this "
+            "server's; open the page from this server and try again"
+        )
+
+
 async def checked_session(request: Request) -> PageSession:
-    """The session of a change, once its CSRF token matches (CsrfError otherwise)."""
+    """The session of a change from this server's page, once its CSRF token matches
+    (CsrfError otherwise)."""
+    check_origin(request)
     session = page_session(request)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
@@ -115,14 +136,32 @@ Opened = Annotated[PageSession, Depends(_opened)]
 OpenedForChange = Annotated[PageSession, Depends(_opened_for_change)]
 
 
+def cookie_secure(request: Request) -> bool:
+    """Secure cookies over TLS (``Settings.cookie_secure``: or always, behind a TLS proxy)."""
+    chosen = workspace_of(request).settings.cookie_secure
+    return chosen == "always" or (chosen == "auto" and request.url.scheme == "https")
+
+
 def set_session_cookie(request: Request, response: Response, session_id: str) -> None:
     response.set_cookie(
         COOKIE,
         session_id,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=cookie_secure(request),
         path="/",
+    )
+
+
+def set_coder_cookie(request: Request, response: Response, coder: str) -> None:
+    response.set_cookie(
+        CODER_COOKIE,
+        quote(coder),
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request),
+        path="/page/",
     )
 
 
@@ -140,7 +179,8 @@ async def sign_in_required(request: Request, error: Exception) -> Response:
     workspace = workspace_of(request)
     if keys_required(workspace.settings):
         return RedirectResponse(f"/page/sign-in?next={quote(target)}", status_code=303)
-    session_id, _ = sessions_of(request).open(workspace.store, workspace.settings, None, None)
+    coder = unquote(request.cookies.get(CODER_COOKIE, ""))
+    session_id, _ = sessions_of(request).open(workspace.store, workspace.settings, None, coder)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, session_id)
     return response
@@ -157,6 +197,10 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         policy = DOCS_POLICY if scope["path"] in DOCS_PATHS else STRICT_POLICY
+        # pages hold confidential transcripts: never kept in a cache (their static files may be)
+        private = scope["path"].startswith("/page/") and not scope["path"].startswith(
+            "/page/static/"
+        )
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -165,8 +209,12 @@ class SecurityHeaders:
                     (b"content-security-policy", policy.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"no-referrer"),
+                    # no referrer to other sites; same-origin (not no-referrer) so that a
+                    # browser's POST carries its real Origin, which check_origin compares
+                    (b"referrer-policy", b"same-origin"),
                 ]
+                if private:
+                    headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)
 
