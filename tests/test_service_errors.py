@@ -15,6 +15,7 @@ import service.errors  # noqa: F401  (registers the service layer errors)
 from codebook.errors import IntercoderError
 from models.encoder import Embeddings
 from models.testing import HashingEncoder
+from service.api.main import create_app
 from service.api.problems import ERROR_STATUS
 from tests.test_service_support import (
     CODED_ROWS,
@@ -247,3 +248,19 @@ def test_deleting_a_project_removes_it_and_its_index(client: httpx.Client, tmp_p
     fresh = client.get("/v1/projects/gone").json()
     assert fresh["exemplar_count"] == fresh["index_exemplar_count"] == 0
     assert np.isfinite(fresh["change_counter"])
+
+
+def test_every_operation_documents_the_server_problems(tmp_path: Path) -> None:
+    """A full disk (507, on changes) and an overloaded or unusable store (503) are answers the
+    OpenAPI document declares, so a client generated from it expects them."""
+    document = create_app(service_settings(tmp_path / "data")).openapi()
+    undeclared = [
+        f"{method.upper()} {path}: {status}"
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        for status in (["503"] if method == "get" else ["503", "507"])
+        if "application/problem+json"
+        not in operation["responses"].get(status, {}).get("content", {})
+    ]
+    assert not undeclared, undeclared
+    assert len(document["paths"]) >= 20

@@ -37,7 +37,11 @@ from service.api import (
 from service.api.admission import AdmissionLimit
 from service.api.hosts import HostCheck
 from service.api.limits import BodySizeLimit
-from service.api.problems import CatchAllProblems, install_problem_handlers
+from service.api.problems import (
+    CatchAllProblems,
+    declare_server_problems,
+    install_problem_handlers,
+)
 from service.api.request_log import RequestLog
 from service.app.lifecycle import close_workspace, open_workspace
 from service.metrics import Metrics, configure_logging
@@ -88,6 +92,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         redoc_url=None,
     )
     install_problem_handlers(app)
+    declare_server_problems(app)
     routers = (
         ops,
         refi,

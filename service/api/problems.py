@@ -215,6 +215,41 @@ def problem_responses(*statuses: int, inputs: bool = True) -> dict[int | str, di
     }
 
 
+SERVER_PROBLEMS = {
+    "503": "Service unavailable: the store cannot be used, or (for a change) more requests are "
+    "waiting than the service queues; retry after Retry-After seconds",
+    "507": "Insufficient storage: the data directory's disk is full; nothing was stored",
+}
+"""Statuses any operation may answer (507: only those that write), declared once for all."""
+
+
+def declare_server_problems(app: FastAPI) -> None:
+    """Add 503 to every operation of the OpenAPI document and 507 to every change, so that
+    the answers a full disk or an overload give are documented, not surprises to a client."""
+    generate = app.openapi
+    schema = {"$ref": "#/components/schemas/ProblemDetails"}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        for path_item in document["paths"].values():
+            for method, operation in path_item.items():
+                statuses = ["503"] if method == "get" else ["503", "507"]
+                responses = operation.setdefault("responses", {})
+                for status in statuses:
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": SERVER_PROBLEMS[status],
+                            "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}},
+                        },
+                    )
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def allowed_methods(request: Request) -> str:
     """The methods the OpenAPI document gives the request's path, matched as OpenAPI says:
     concrete paths before templated ones (``/v1/projects/import`` is the import, not a
