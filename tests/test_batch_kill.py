@@ -12,10 +12,11 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tests.batch_support import write_coded, write_transcripts
 
-TRANSCRIPTS = 150
+TRANSCRIPTS = 1000  # long enough that a loaded machine (CI: two workers) still interrupts it midway
 
 
 def _command(folder: Path, coded: Path, out: Path) -> list[str]:
@@ -56,6 +57,7 @@ def _run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_killed_and_interrupted_runs_resume_to_the_uninterrupted_result(tmp_path: Path) -> None:
     folder = write_transcripts(tmp_path / "in", TRANSCRIPTS, turns=2)
     coded = write_coded(tmp_path)
