@@ -62,6 +62,11 @@ MISTAKES: list[tuple[str, str]] = [
     ("transcript split: missing", "transcript split {tmp}/nope.vtt"),
     ("codebook show: unknown", "codebook show no-such-codebook"),
     ("keys revoke: not a number", "keys revoke seven"),
+    ("backup: missing --to", "backup"),
+    ("backup: to an existing file", "backup --to {tmp}/report.txt"),
+    ("restore: file missing", "restore {tmp}/nope.sqlite3"),
+    ("restore: not a database", "restore {tmp}/report.txt"),
+    ("restore: a folder", "restore {tmp}/folder"),
     ("unknown command", "sugest {tmp}/talk.vtt"),
 ]  # fmt: skip
 
