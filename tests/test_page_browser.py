@@ -57,7 +57,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     folder = tmp_path_factory.mktemp("page-server")
     # INTERCODER_PAGE_TEST_MODEL=1: the same tests with the configured model (a one-off run)
     real_model = os.environ.get("INTERCODER_PAGE_TEST_MODEL") == "1"
-    process = ServerProcess(folder / "data", folder / "server.log", test_encoder=not real_model)
+    configured_model: dict[str, str | None] = {"INTERCODER_TEST_ENCODER": None}
+    process = ServerProcess(
+        folder / "data", folder / "server.log", env=configured_model if real_model else None
+    )
     process.start(timeout=600 if real_model else 60)
     try:
         yield process

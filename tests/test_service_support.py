@@ -168,20 +168,14 @@ class ServerProcess:
     """``python -m service.cli.serve`` in a subprocess, with the hashing test encoder.
 
     ``env`` adds environment variables, or removes those set to None (``{"INTERCODER_TEST_ENCODER":
-    None}`` runs the real default model, as does ``test_encoder=False``)."""
+    None}`` runs the real default model)."""
 
     def __init__(
-        self,
-        data_dir: Path,
-        log_path: Path,
-        env: dict[str, str | None] | None = None,
-        *,
-        test_encoder: bool = True,
+        self, data_dir: Path, log_path: Path, env: dict[str, str | None] | None = None
     ) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
         self.env = env or {}
-        self.test_encoder = test_encoder
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -195,7 +189,7 @@ class ServerProcess:
             **os.environ,
             "INTERCODER_DATA_DIR": str(self.data_dir),
             "INTERCODER_INDEX_SAVE_SECONDS": "0.3",
-            **({"INTERCODER_TEST_ENCODER": "hashing"} if self.test_encoder else {}),
+            "INTERCODER_TEST_ENCODER": "hashing",
         }
         for name, value in self.env.items():
             env.pop(name, None)

@@ -49,6 +49,7 @@ from tests.reliability.crash_workload import (
     Ledger,
     Writer,
 )
+from tests.reliability.suite import figure_line
 from tests.test_refi_cli import study_qdpx
 from tests.test_service_support import CODED_ROWS, SMALL_CODEBOOK, ServerProcess, checked
 
@@ -318,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     for problem in summary.problems()[:50]:
         print(f"problem: {problem}")
     for name, value in summary.figures():
-        print(f"RESULT {name}: {value}")
+        print(figure_line(name, value))
     return 0 if summary.passed else 1
 
 

@@ -22,6 +22,7 @@ from tests.reliability.disks import FaultUnavailableError
 from tests.reliability.fault_cases import CASES, Outcome, populated
 from tests.reliability.full_disk import FAULT as FULL_DISK
 from tests.reliability.full_disk import full_disk
+from tests.reliability.suite import figure_line
 
 ALL_CASES: dict[str, Callable[[Path, Path], Outcome]] = {FULL_DISK: full_disk, **CASES}
 
@@ -73,10 +74,9 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(root, ignore_errors=True)
     print(table(results))
     outcomes = [result for result in results if isinstance(result, Outcome)]
-    # The suite runner (tests.reliability.suite) records these lines in eval/RESULTS.md.
-    print(f"RESULT faults tried: {len(outcomes)}")
-    print(f"RESULT faults survived: {sum(o.survived for o in outcomes)}")
-    print(f"RESULT faults not run: {len(results) - len(outcomes)}")
+    print(figure_line("faults tried", len(outcomes)))
+    print(figure_line("faults survived", sum(o.survived for o in outcomes)))
+    print(figure_line("faults not run", len(results) - len(outcomes)))
     return 0 if all(not isinstance(r, Outcome) or r.survived for r in results) else 1
 
 

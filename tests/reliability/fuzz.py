@@ -44,6 +44,7 @@ from schemathesis.engine.statistic import Statistic
 
 from service.app.keys import create_key
 from service.store.database import Store
+from tests.reliability.suite import figure_line
 from tests.test_service_support import CODED_ROWS, SMALL_CODEBOOK, TRANSCRIPT_TXT, ServerProcess
 
 PROJECT = "study-1"
@@ -281,10 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     for failure in result.failures:
         print(failure, end="\n\n")
     print(result.summary())
-    # The suite runner (tests.reliability.suite) records these lines in eval/RESULTS.md.
-    print(f"RESULT fuzz operations: {result.operations}")
-    print(f"RESULT fuzz cases: {result.cases}")
-    print(f"RESULT fuzz failures: {len(result.failures)}")
+    print(figure_line("fuzz operations", result.operations))
+    print(figure_line("fuzz cases", result.cases))
+    print(figure_line("fuzz failures", len(result.failures)))
     return 1 if result.failures else 0
 
 

@@ -45,6 +45,7 @@ from tests.reliability.load_mix import (
     percentiles,
     run_clients,
 )
+from tests.reliability.suite import figure_line
 from tests.test_service_support import ServerProcess
 
 START_TIMEOUT = 300.0  # loading the model and opening the store, on a busy machine
@@ -112,7 +113,7 @@ class RunResult:
             first, last = self.footprints[0], self.footprints[-1]
             values["RSS MB start end"] = f"{first.rss_mb:.0f} / {last.rss_mb:.0f}"
             values["open files start end"] = f"{first.open_files} / {last.open_files}"
-        return [f"RESULT {name} {key}: {value}" for key, value in values.items()]
+        return [figure_line(f"{name} {key}", value) for key, value in values.items()]
 
     def failures(self) -> list[str]:
         """What breaks the service's promises (never latencies: those are figures)."""
@@ -305,7 +306,6 @@ def main(argv: list[str] | None = None) -> int:
     results = run(options)
     for result in results:
         print(result.report(), flush=True)
-        # The suite runner (tests.reliability.suite) records these lines in eval/RESULTS.md.
         print("\n".join(result.figures()), flush=True)
     if len(results) == 2:
         print(ratios(*results))

@@ -58,6 +58,11 @@ class PartRun:
         return self.outcome == "passed"
 
 
+def figure_line(name: str, value: object) -> str:
+    """A part's figure as the line this runner records (the name without a colon)."""
+    return f"{RESULT_PREFIX}{name}: {value}"
+
+
 def parse_figure(line: str) -> tuple[str, str] | None:
     """(name, value) from a ``RESULT name: value`` line, else None."""
     if not line.startswith(RESULT_PREFIX) or ":" not in line:
