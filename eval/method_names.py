@@ -10,7 +10,7 @@ from models.methods import METHOD_NAMES
 
 BASELINE_NAMES = ("tfidf-5nn", "majority")
 FUSED_METHODS = ("linear+lexical", "blend+lexical")
-TUNED_METHODS = ("tuned", "tuned-knn", "tuned-blend")
+TUNED_METHODS = ("tuned", "tuned-knn", "tuned-blend", "tuned+frozen")
 ALL_METHODS = (*TUNED_METHODS, *METHOD_NAMES, *FUSED_METHODS, *BASELINE_NAMES)
 
 # The default head, the previous default and the two baselines. Fine-tuning per fold ("tuned")

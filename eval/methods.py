@@ -115,7 +115,7 @@ class TfidfKnnBaseline:
             weights = np.take_along_axis(block, nearest, axis=1) + 1e-9
             votes = np.einsum("uk,ukc->uc", weights, labels[nearest])
             scores[start : start + _CHUNK] = votes / weights.sum(axis=1, keepdims=True)
-        decided = _majority_decision(scores, data, train)
+        decided = majority_decision(scores, data, train)
         return FoldPrediction(decided, scores, scores.max(axis=1, initial=0.0))
 
 
@@ -137,7 +137,7 @@ class LexicalFusionMethod:
         lexical = self.lexical.fit_predict(data, train, test)
         weight = self.lexical_weight
         scores = (1 - weight) * head.scores + weight * lexical.scores
-        decided = _majority_decision(scores, data, train)
+        decided = majority_decision(scores, data, train)
         return FoldPrediction(decided, scores, scores.max(axis=1, initial=0.0))
 
 
@@ -158,7 +158,7 @@ class MajorityBaseline:
         return FoldPrediction(decided, decided.astype(np.float64), np.zeros(len(test)))
 
 
-def _majority_decision(
+def majority_decision(
     scores: NDArray[np.float64], data: EvalData, train: NDArray[np.intp]
 ) -> NDArray[np.bool_]:
     """Codes with at least half the vote; in an exclusive category only the best of them,
@@ -192,8 +192,10 @@ def method_by_name(name: str, train_config: TrainConfig | None = None) -> EvalMe
     if name in FUSED_METHODS:
         return LexicalFusionMethod(name.removesuffix("+lexical"))
     if name in TUNED_METHODS:
-        from eval.tuned import TunedMethod  # torch training code, loaded only when asked for
+        from eval.tuned import TunedFrozenEnsemble, TunedMethod  # torch: only when asked for
 
+        if name == TunedFrozenEnsemble.name:
+            return TunedFrozenEnsemble(train_config)
         head = "linear" if name == "tuned" else name.removeprefix("tuned-")
         return TunedMethod(head, train_config)
     raise UnknownNameError(f"unknown method {name!r}; expected one of: {', '.join(ALL_METHODS)}")

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from codebook.errors import UnknownNameError
 from eval.crossval import EvalData, dataset_hash
-from eval.methods import FoldPrediction
+from eval.methods import FoldPrediction, SuggesterMethod, majority_decision
 from models.encoder import Embeddings
 from models.exemplars import Exemplars
 from models.finetune import TrainConfig
@@ -95,3 +95,24 @@ def _fold_key(
     digest.update(repr(config).encode())
     digest.update(dataset_hash(data.frame).encode())
     return digest.hexdigest()
+
+
+class TunedFrozenEnsemble:
+    """The tuned and the frozen linear heads' scores averaged (weights 0.5/0.5, fixed before
+    measuring): the frozen head keeps what fine-tuning on a few thousand units forgets."""
+
+    name = "tuned+frozen"
+
+    def __init__(self, config: TrainConfig | None = None) -> None:
+        self.tuned = TunedMethod("linear", config)
+        self.frozen = SuggesterMethod("linear")
+        self.description = "mean of the tuned and the frozen linear heads' scores"
+
+    def fit_predict(
+        self, data: EvalData, train: NDArray[np.intp], test: NDArray[np.intp]
+    ) -> FoldPrediction:
+        tuned = self.tuned.fit_predict(data, train, test)
+        frozen = self.frozen.fit_predict(data, train, test)
+        scores = (tuned.scores + frozen.scores) / 2.0
+        decided = majority_decision(scores, data, train)
+        return FoldPrediction(decided, scores, scores.max(axis=1, initial=0.0))
