@@ -26,6 +26,7 @@ Every sentence is worded here and nowhere else.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import get_args
@@ -68,13 +69,13 @@ def human_level(reference: HumanReference | None) -> HumanLevel:
     if reference is None:
         return HumanLevel(
             DEFAULT_HUMAN_KAPPA,
-            f"no human agreement in this evaluation, so {DEFAULT_HUMAN_KAPPA:.2f}, "
+            f"no human agreement in this evaluation, so {_num(DEFAULT_HUMAN_KAPPA)}, "
             "'substantial' on Landis and Koch's scale",
         )
     if reference.kappa < SUGGEST_KAPPA:
         return HumanLevel(
             SUGGEST_KAPPA,
-            f"the humans' own kappa, {reference.kappa:.2f}, is under {SUGGEST_KAPPA:.2f}, "
+            f"the humans' own kappa, {_under(reference.kappa)}, is under {_num(SUGGEST_KAPPA)}, "
             "so that floor",
         )
     return HumanLevel(reference.kappa, "the humans' own agreement in this evaluation")
@@ -101,20 +102,22 @@ def code_verdict(row: CodeRow, level: HumanLevel) -> TrustVerdict:
     if low is not None and low >= level.kappa:
         return _verdict(
             "machine_alone",
-            f"kappa {row.kappa:.2f}, and the low end of its 95% interval ({low:.2f} to "
-            f"{_figure(high)}) reaches the human level {level.kappa:.2f} ({level.source})",
+            f"kappa {_num(row.kappa)}, and the low end of its 95% interval ({_num(low)} to "
+            f"{_num(high)}) reaches the human level {_num(level.kappa)} ({level.source})",
         )
     if row.kappa >= SUGGEST_KAPPA:
-        where = "it has no 95% interval" if low is None else f"its 95% interval starts at {low:.2f}"
+        where = (
+            "it has no 95% interval" if low is None else f"its 95% interval starts at {_under(low)}"
+        )
         return _verdict(
             "suggest_only",
-            f"kappa {row.kappa:.2f} reaches {SUGGEST_KAPPA:.2f} (moderate agreement), but "
-            f"{where}, under the human level {level.kappa:.2f} ({level.source}); let the "
+            f"kappa {_num(row.kappa)} reaches {_num(SUGGEST_KAPPA)} (moderate agreement), but "
+            f"{where}, under the human level {_bar(level.kappa)} ({level.source}); let the "
             "machine suggest and a human check each suggestion",
         )
     return _verdict(
         "code_by_hand",
-        f"kappa {row.kappa:.2f} is under {SUGGEST_KAPPA:.2f} (moderate agreement), the least "
+        f"kappa {_under(row.kappa)} is under {_num(SUGGEST_KAPPA)} (moderate agreement), the least "
         "for suggestions worth checking",
     )
 
@@ -123,8 +126,8 @@ def rule_text(level: HumanLevel) -> str:
     """The rule in one paragraph, with this evaluation's thresholds, for a report's reader."""
     return (
         f"Verdicts: {HEADLINES['machine_alone']} when the low end of a code's 95% interval "
-        f"reaches the human level, here {level.kappa:.2f} ({level.source}); "
-        f"{HEADLINES['suggest_only']} when its kappa reaches {SUGGEST_KAPPA:.2f} (moderate); "
+        f"reaches the human level, here {_num(level.kappa)} ({level.source}); "
+        f"{HEADLINES['suggest_only']} when its kappa reaches {_num(SUGGEST_KAPPA)} (moderate); "
         f"{HEADLINES['code_by_hand']} below that; {HEADLINES['too_few_examples']} when the "
         f"humans gave it to fewer than {MIN_HUMAN_UNITS} units."
     )
@@ -150,8 +153,21 @@ def _verdict(kind: TrustKind, detail: str, more_needed: int | None = None) -> Tr
     return TrustVerdict(kind=kind, says=f"{HEADLINES[kind]}: {detail}", more_needed=more_needed)
 
 
-def _figure(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+# Kappas are written with 3 decimals at most (2 at least). A value said to be under a bar is
+# rounded down and the bar up, so the words never read "0.41 is under 0.41".
+def _num(value: float | None, thousandths: float | None = None) -> str:
+    if value is None:
+        return "n/a"
+    text = f"{(round(value * 1000) if thousandths is None else thousandths) / 1000:.3f}"
+    return text[:-1] if text.endswith("0") else text
+
+
+def _under(value: float) -> str:
+    return _num(value, math.floor(round(value * 1000, 6)))
+
+
+def _bar(value: float) -> str:
+    return _num(value, math.ceil(round(value * 1000, 6)))
 
 
 def with_verdicts(rows: Iterable[CodeRow], reference: HumanReference | None) -> list[CodeRow]:

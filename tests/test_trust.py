@@ -3,6 +3,8 @@ its interval and the evaluation's human level; the words; a verdict for every co
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -190,3 +192,24 @@ def test_counts_name_every_verdict() -> None:
 def test_the_harness_writes_each_rows_verdict() -> None:
     rows = with_verdicts([_row(0.9, 0.8), _row(0.5, 0.3, code="B")], _reference(0.85))
     assert [row.trust.kind for row in rows if row.trust] == ["suggest_only", "suggest_only"]
+
+
+@given(
+    st.floats(-1, 1),
+    st.floats(-1, 1),
+    st.floats(SUGGEST_KAPPA, 1).map(lambda k: HumanLevel(k, "x")),
+)
+def test_the_figures_in_a_sentence_never_contradict_it(
+    kappa: float, low: float, level: HumanLevel
+) -> None:
+    """Rounded for reading, a value said to be under a bar still reads as under it."""
+    says = code_verdict(_row(kappa, min(low, kappa)), level).says
+    figures = [float(text) for text in re.findall(r"-?\d+\.\d+", says)]
+    if says.startswith("code by hand"):
+        assert figures[0] < figures[1]  # "kappa K is under 0.41"
+    elif says.startswith("suggest only"):
+        kappa_shown, bar, start, human = figures[:4]
+        assert kappa_shown >= bar
+        assert start < human  # "its interval starts at L, under the human level H"
+    else:  # "kappa K, and the low end (L to H) reaches the human level B"
+        assert figures[1] >= figures[3]
