@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from codebook.loader import load_codebook
 from eval.report_model import CodeRow, Interval, TrustVerdict
-from eval.trust import TRUST_KINDS
+from eval.trust import HEADLINES, TRUST_KINDS
 from service.api.schemas_batch import BatchOut
 from service.cli.main import app
 from service.settings import get_settings
@@ -50,15 +50,20 @@ def _suggest(client: Any) -> dict[str, Any]:
     return answer
 
 
-def test_suggestions_flag_each_codes_verdict_in_one_shape(tmp_path: Path) -> None:
-    # Five copies of the coded rows over four transcripts: each code has 10 human-coded units.
+def _evaluable_project(client: Any) -> None:
+    """Project p1 with five copies of the coded rows over four transcripts: each code has 10
+    human-coded units, enough for a verdict other than too few examples."""
+    create_project(client)
     rows = [
         {**row, "transcript_id": f"t{i % 4}", "text": f"{row['text']} ({i})"}
         for i, row in enumerate(CODED_ROWS * 5)
     ]
+    add_exemplars(client, "p1", rows)
+
+
+def test_suggestions_flag_each_codes_verdict_in_one_shape(tmp_path: Path) -> None:
     with running_service(service_settings(tmp_path / "data")) as client:
-        create_project(client)
-        add_exemplars(client, "p1", rows)
+        _evaluable_project(client)
         before = _suggest(client)
         assert set(before["trust"]) == CODABLE
         for verdict in before["trust"].values():
@@ -249,3 +254,33 @@ def test_verdicts_are_typed_and_say_their_kind_first() -> None:
     assert verdict.more_needed is None
     with pytest.raises(ValueError, match="kind"):
         TrustVerdict.model_validate({"kind": "trust", "says": "old name"})
+
+
+def test_a_projects_batch_on_the_command_line_counts_the_codes_per_verdict(
+    files: Path, tmp_path: Path
+) -> None:
+    with running_service(service_settings(tmp_path / "data")) as client:
+        _evaluable_project(client)
+        report = checked(client.post("/v1/projects/p1/evaluations", json={"folds": 2}))
+    result = runner.invoke(
+        app,
+        ["code", str(files / "interview.txt"), "--project", "p1", "--out", str(files / "out"),
+         "--format", "csv", "--quiet"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (linear,) = [method for method in report["methods"] if method["method"] == "linear"]
+    kinds = {row["code"]: row["trust"]["kind"] for row in linear["per_code"]}
+    counts = {kind: list(kinds.values()).count(kind) for kind in TRUST_KINDS}
+    listed = "; ".join(f"{HEADLINES[kind]} {n}" for kind, n in counts.items() if n)
+    assert f"  codes by verdict: {listed}\n" in result.stdout
+    for row in linear["per_code"]:  # each code's line ends with its verdict
+        more = row["trust"]["more_needed"]
+        flag = HEADLINES[row["trust"]["kind"]] + ("" if more is None else f": code {more} more")
+        lines = [
+            line for line in result.stdout.splitlines() if line.startswith(f"  {row['code']} ")
+        ]
+        assert len(lines) == 1
+        assert lines[0].endswith(f"  {flag}")
+    summary = json.loads((files / "out" / "_summary.json").read_text())
+    assert summary["trust"] == kinds
+    assert summary["trust_counts"] == counts
