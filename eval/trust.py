@@ -75,10 +75,10 @@ def human_level(reference: HumanReference | None) -> HumanLevel:
     if reference.kappa < SUGGEST_KAPPA:
         return HumanLevel(
             SUGGEST_KAPPA,
-            f"the humans' own kappa, {_under(reference.kappa)}, is under {_num(SUGGEST_KAPPA)}, "
-            "so that floor",
+            f"the human reference, {_under(reference.kappa)} ({reference.source}), is under "
+            f"{_num(SUGGEST_KAPPA)}, so that floor",
         )
-    return HumanLevel(reference.kappa, "the humans' own agreement in this evaluation")
+    return HumanLevel(reference.kappa, f"the human reference: {reference.source}")
 
 
 def code_verdict(row: CodeRow, level: HumanLevel) -> TrustVerdict:

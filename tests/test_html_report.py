@@ -369,7 +369,7 @@ def test_each_code_gets_its_verdict_with_the_rule_beside_the_table(
     says = _verdicts(single_page)[0][1]
     assert says.startswith("suggest only: kappa 0.72 reaches 0.41")
     assert "human level 0.67" in says
-    assert "here 0.67 (the humans&#x27; own agreement" in single_page
+    assert "here 0.67 (the human reference: pairwise mean on AnnoMI)" in single_page
     assert "here 0.61 (no human agreement" in multi_page  # no reference: the default
 
 
