@@ -43,6 +43,7 @@ from eval.scoring import (
     per_code_rows,
     scheme_kind,
 )
+from eval.trust import with_verdicts
 from eval.versions import intercoder_version, package_versions
 
 if TYPE_CHECKING:
@@ -193,7 +194,9 @@ def _method_result(
         description=method.description,
         kappa=kappa(truth, machine),
         kappa_ci=headline_interval(kind, code_ids, truth, machine, data.groups),
-        per_code=per_code_rows(data.codebook, truth, machine, data.groups),
+        per_code=with_verdicts(
+            per_code_rows(data.codebook, truth, machine, data.groups), reference
+        ),
         coverage_curve=curve,
         coverage_at_human_level=coverage_at(curve, reference.kappa if reference else None),
         vs_humans=machine_vs_humans(source.multi_coded, data.frame, machine, kind, code_ids),

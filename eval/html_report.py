@@ -33,7 +33,9 @@ from eval.report_model import (
     LearningCurve,
     MethodResult,
     Report,
+    TrustVerdict,
 )
+from eval.trust import HumanLevel, code_verdict, human_level, rule_text
 
 __all__ = ["NOT_AVAILABLE", "render_html", "write_report"]
 
@@ -61,6 +63,8 @@ details { border: 1px solid #ddd; border-radius: 4px; padding: 0.4em 0.8em; marg
 summary { cursor: pointer; font-weight: 600; }
 img { max-width: 100%; height: auto; display: block; margin: 0.6em 0; }
 .legend td { font-size: 0.85em; }
+.verdict.machine_alone { color: #2e7d32; }
+.verdict.code_by_hand { color: #b71c1c; }
 """
 
 # Landis & Koch (1977), the scale most methods sections quote when reading kappa.
@@ -230,11 +234,12 @@ def _methods_side_by_side(report: Report) -> str:
 # --- per method ---------------------------------------------------------------------------
 
 
-def _per_code_table(rows: Sequence[CodeRow]) -> str:
+def _per_code_table(rows: Sequence[CodeRow], level: HumanLevel) -> str:
     cells = [
         (
             f"<code>{escape(row.code)}</code>",
             escape(row.name),
+            _verdict_cell(row.trust or code_verdict(row, level)),
             percent(row.prevalence),
             str(row.n_true),
             str(row.n_predicted),
@@ -243,8 +248,13 @@ def _per_code_table(rows: Sequence[CodeRow]) -> str:
         )
         for row in rows
     ]
-    headers = ["Code", "Name", "Prevalence", "n human", "n machine", "Kappa", "95% CI"]
-    return html_table(headers, cells, numeric_from=2)
+    headers = ["Code", "Name", "Verdict", "Prevalence", "n human", "n machine", "Kappa", "95% CI"]
+    table = html_table(headers, cells, numeric_from=3)
+    return f'{table}<p class="muted">{escape(rule_text(level))}</p>'
+
+
+def _verdict_cell(verdict: TrustVerdict) -> str:
+    return f'<span class="verdict {verdict.kind}">{escape(verdict.says)}</span>'
 
 
 def _vs_each_coder(method: MethodResult) -> str:
@@ -274,7 +284,9 @@ def _method_figures(method: MethodResult, reference_kappa: float | None) -> list
     return parts
 
 
-def _method_details(method: MethodResult, reference_kappa: float | None, is_open: bool) -> str:
+def _method_details(method: MethodResult, report: Report, is_open: bool) -> str:
+    reference_kappa = _reference_kappa(report)
+    level = human_level(report.human_reference)
     summary = (
         f"{escape(method.method)} &mdash; kappa "
         f"{kappa_with_interval(method.kappa, method.kappa_ci)}"
@@ -283,7 +295,7 @@ def _method_details(method: MethodResult, reference_kappa: float | None, is_open
         f"<summary>{summary}</summary>",
         f'<p class="muted">{escape(method.description)}</p>',
         "<h3>Per-code agreement</h3>",
-        _per_code_table(method.per_code) if method.per_code else f"<p>{NOT_AVAILABLE}</p>",
+        _per_code_table(method.per_code, level) if method.per_code else f"<p>{NOT_AVAILABLE}</p>",
         *_method_figures(method, reference_kappa),
         _vs_each_coder(method),
     ]
@@ -292,9 +304,8 @@ def _method_details(method: MethodResult, reference_kappa: float | None, is_open
 
 
 def _per_method(report: Report) -> str:
-    reference_kappa = _reference_kappa(report)
     sections = [
-        _method_details(method, reference_kappa, is_open=index == 0)
+        _method_details(method, report, is_open=index == 0)
         for index, method in enumerate(report.methods)
     ]
     return "<h2>Per method</h2>" + "\n".join(sections)

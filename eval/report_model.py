@@ -11,6 +11,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SchemeKind = Literal["single-label", "multi-label"]
+TrustKind = Literal[
+    "machine_alone", "suggest_only", "code_by_hand", "too_few_examples", "not_evaluated"
+]
+"""A code's trust verdict (the rule and its wording: ``eval.trust``)."""
 
 
 class _Frozen(BaseModel):
@@ -25,6 +29,18 @@ class Interval(_Frozen):
     n_resamples: int
 
 
+class TrustVerdict(_Frozen):
+    """What a researcher may do with the machine's codings of one code, said plainly."""
+
+    kind: TrustKind
+    says: str = Field(description="the verdict in plain words, with the thresholds it used")
+    more_needed: int | None = Field(
+        default=None,
+        description="too_few_examples: how many more human-coded units of the code a verdict "
+        "needs; null otherwise",
+    )
+
+
 class CodeRow(_Frozen):
     """One code's machine-vs-human agreement on presence/absence per unit."""
 
@@ -35,6 +51,11 @@ class CodeRow(_Frozen):
     n_predicted: int
     kappa: float | None
     kappa_ci: Interval | None
+    trust: TrustVerdict | None = Field(
+        default=None,
+        description="the trust verdict (eval.trust) when the report was made; null in reports "
+        "written before verdicts were kept",
+    )
 
 
 class Confusion(_Frozen):

@@ -182,7 +182,9 @@ def test_evaluate_writes_json_and_html(tmp_path: Path) -> None:
     assert [m["method"] for m in report["methods"]] == ["knn", "majority"]
     assert report["kind"] == "multi-label"
     assert report["folds"]["k"] == 3
-    assert "<html" in (out / "report.html").read_text()
+    for row in report["methods"][0]["per_code"]:  # every code's verdict, kept in the JSON
+        assert row["trust"]["says"].startswith("too few examples: code ")  # 9 units in all
+    assert 'class="verdict too_few_examples"' in (out / "report.html").read_text()
 
 
 def test_evaluate_unknown_data_is_a_clear_error(tmp_path: Path) -> None:

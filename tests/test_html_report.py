@@ -26,6 +26,7 @@ from eval.report_model import (
     MethodResult,
     Report,
     SchemeKind,
+    TrustVerdict,
 )
 
 HOSTILE_CODE = "<script>alert(1)</script>"
@@ -353,3 +354,30 @@ def test_write_report_replaces_an_earlier_report(tmp_path: Path) -> None:
     assert "second run" in page
     assert "keyword-baseline" not in page
     assert len(list(tmp_path.iterdir())) == 2
+
+
+def _verdicts(page: str) -> list[str]:
+    return re.findall(r'<span class="verdict (\w+)">([^<]*)</span>', page)
+
+
+def test_each_code_gets_its_verdict_with_the_rule_beside_the_table(
+    single_page: str, multi_page: str
+) -> None:
+    # knn's GREET: kappa 0.72 with interval 0.62-0.82, under the humans' 0.67 at its low end.
+    kinds = [kind for kind, _ in _verdicts(single_page)]
+    assert kinds == ["suggest_only", "suggest_only", "code_by_hand", "code_by_hand"] * 2
+    says = _verdicts(single_page)[0][1]
+    assert says.startswith("suggest only: kappa 0.72 reaches 0.41")
+    assert "human level 0.67" in says
+    assert "here 0.67 (the human reference: pairwise mean on AnnoMI)" in single_page
+    assert "here 0.61 (no human agreement" in multi_page  # no reference: the default
+
+
+def test_a_verdict_kept_in_the_report_is_shown_as_written() -> None:
+    row = _code_rows([0.9])[0]
+    verdict = TrustVerdict(kind="machine_alone", says="machine can code this alone: kept")
+    kept = row.model_copy(update={"trust": verdict})
+    method = _single_label_method("knn", 0.9).model_copy(update={"per_code": [kept]})
+    assert _verdicts(render_html(_base("single-label", [method]))) == [
+        ("machine_alone", "machine can code this alone: kept")
+    ]

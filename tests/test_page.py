@@ -3,6 +3,7 @@ decision flow through the app's use cases (the browser tests are in test_page_br
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from eval.trust import HEADLINES, MIN_HUMAN_UNITS, TRUST_KINDS
 from models.testing import HashingEncoder
 from service.api.main import create_app
 from service.api.problems import ERROR_STATUS
@@ -249,11 +251,38 @@ def test_coded_data_and_the_agreement_report(open_page: tuple[TestClient, str]) 
     )
     assert f"{len(CODED_ROWS)} coded sentences added" in added.text, added.text
     assert "No agreement report" in client.get("/page/projects/p1/agreement").text
+    assert set(_trust_flags(client).values()) == {("not_evaluated", "not evaluated")}
     evaluated = client.post(
         "/page/projects/p1/agreement", data={"csrf_token": csrf}, follow_redirects=True
     )
     assert evaluated.status_code == 200
     assert "the agreement report is up to date" in evaluated.text, evaluated.text
-    verdicts = re.findall(r'<td class="verdict">([^<]+)</td>', evaluated.text)
+    page = html.unescape(evaluated.text)
+    verdicts = re.findall(
+        r'<td>(\d+)</td><td>[^<]*</td><td>[^<]*</td><td class="verdict (\w+)">([^<]+)</td>', page
+    )
     assert len(verdicts) == 3  # the codable codes T.1, T.2 and P
-    assert set(verdicts) <= {"trust", "review", "code by hand", "too few examples"}
+    for humans, kind, says in verdicts:
+        assert kind in TRUST_KINDS
+        assert kind != "not_evaluated"
+        assert says.startswith(HEADLINES[kind] + ": ")
+        if kind == "too_few_examples":  # how many more reach the floor, from the humans' count
+            assert says.startswith(f"too few examples: code {MIN_HUMAN_UNITS - int(humans)} more")
+    assert "(moderate); code by hand below that" in page  # the rule, thresholds stated
+    flags = _trust_flags(client)  # the evidence gives each ranked code the report's verdict
+    shown = {says.split(":")[0] for _, kind, says in verdicts}
+    assert {kind for kind, _ in flags.values()} <= {kind for _, kind, _ in verdicts}
+    assert {flag.split(":")[0] for _, flag in flags.values()} <= shown
+
+
+def _trust_flags(client: TestClient) -> dict[str, tuple[str, str]]:
+    """Each ranked code of a sentence's evidence: its verdict's kind and flag."""
+    detail = client.get("/page/projects/p1/transcripts/interview/sentences/1")
+    assert detail.status_code == 200, detail.text
+    found = re.findall(
+        r'</kbd> ([^ ]+) [^<]*</button>.*?<span class="trust (\w+)" title="[^"]*">([^<]+)</span>',
+        html.unescape(detail.text),
+        flags=re.DOTALL,
+    )
+    assert found, detail.text
+    return {code: (kind, flag) for code, kind, flag in found}

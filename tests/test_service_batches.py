@@ -19,6 +19,7 @@ import httpx
 import pandas as pd
 import pytest
 
+from eval.trust import TRUST_KINDS
 from models.encoder import Embeddings
 from models.testing import HashingEncoder
 from service.api.main import create_app
@@ -83,7 +84,9 @@ def test_a_batch_codes_every_stored_sentence_as_suggestions_do(tmp_path: Path) -
         assert result.headers["content-type"] == "application/vnd.apache.parquet"
         rows = pd.read_parquet(io.BytesIO(result.content))
         assert batch["summary"]["sentences"] == len(rows) == batch["sentences_done"]
-        assert batch["summary"]["trust"] is None
+        codable = {code["id"] for code in SMALL_CODEBOOK["codes"] if code.get("codable", True)}
+        assert batch["summary"]["trust"] == dict.fromkeys(codable, "not_evaluated")
+        assert batch["summary"]["trust_counts"]["not_evaluated"] == len(codable)
         for transcript_id in ("first", "second"):
             answer = checked(
                 client.post(
@@ -133,10 +136,12 @@ def test_trust_verdicts_come_from_the_last_evaluation(tmp_path: Path) -> None:
         response = client.post("/v1/projects/p1/evaluations", json={"folds": 2})
         assert response.status_code == 200, response.text
         batch = _start(client, {})
-        trust = batch["summary"]["trust"]
-        codable = {code["id"] for code in SMALL_CODEBOOK["codes"] if code.get("codable", True)}
-        assert set(trust) == codable
-        assert set(trust.values()) <= {"trust", "review", "code by hand", "too few examples"}
+    (linear,) = [result for result in response.json()["methods"] if result["method"] == "linear"]
+    trust = batch["summary"]["trust"]
+    assert trust == {row["code"]: row["trust"]["kind"] for row in linear["per_code"]}
+    assert batch["summary"]["trust_counts"] == {
+        kind: list(trust.values()).count(kind) for kind in TRUST_KINDS
+    }
 
 
 def test_mistakes_get_problems_and_a_running_batch_no_result(tmp_path: Path) -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from eval.report_model import TrustKind
+from eval.trust import verdict_counts
 from models import methods
 from models.methods import Method
 from service.api.request_model import RequestModel
-from service.api.schemas_suggest import DataWarningOut
+from service.api.schemas_suggest import TRUST_HELP, DataWarningOut
 from service.app.batch_jobs import BatchSpec
 from service.store.batches import BatchRow, BatchState
 from service.store.ids import TRANSCRIPT_ID_PATTERN
@@ -60,9 +62,12 @@ class BatchSummaryOut(BaseModel):
     abstained: int
     skipped: int
     code_counts: dict[str, int] = Field(description="sentences given each code")
-    trust: dict[str, str] | None = Field(
-        description="each code's verdict from the project's last evaluation (trust, review, "
-        "code by hand, too few examples); null when the project was never evaluated"
+    trust: dict[str, TrustKind] = Field(
+        description="each codable code's verdict from the project's last evaluation of the "
+        "batch's method (every code not_evaluated when there is none); " + TRUST_HELP
+    )
+    trust_counts: dict[TrustKind, int] = Field(
+        description="how many codes got each verdict (every verdict named, 0 when none got it)"
     )
     model_id: str
     method: str
@@ -90,9 +95,8 @@ class BatchOut(BaseModel):
         summary = None
         if row.summary is not None:
             fields = set(BatchSummaryOut.model_fields)
-            summary = BatchSummaryOut(
-                **{k: v for k, v in json.loads(row.summary).items() if k in fields}
-            )
+            stored = _with_verdict_counts(json.loads(row.summary))
+            summary = BatchSummaryOut(**{k: v for k, v in stored.items() if k in fields})
         return cls(
             id=row.id,
             project_id=row.project_id,
@@ -110,3 +114,26 @@ class BatchOut(BaseModel):
                 else None
             ),
         )
+
+
+_EARLIER_KINDS: dict[str, TrustKind] = {
+    "trust": "machine_alone",
+    "review": "suggest_only",
+    "code by hand": "code_by_hand",
+    "too few examples": "too_few_examples",
+}
+"""The verdicts' names before they were said plainly (kept summaries keep their verdicts)."""
+
+
+def _with_verdict_counts(stored: dict[str, Any]) -> dict[str, Any]:
+    """A summary kept before the verdicts were counted (null trust: never evaluated; earlier
+    names for the verdicts) in the present shape, so an old batch still answers."""
+    if "trust_counts" in stored:
+        return stored
+    earlier = stored.get("trust")
+    trust: dict[str, TrustKind] = (
+        dict.fromkeys(stored.get("code_counts", {}), "not_evaluated")
+        if earlier is None
+        else {code: _EARLIER_KINDS[kind] for code, kind in earlier.items()}
+    )
+    return {**stored, "trust": trust, "trust_counts": verdict_counts(trust.values())}

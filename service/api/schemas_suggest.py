@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from eval.report_model import TrustKind, TrustVerdict
+from eval.trust import DEFAULT_HUMAN_KAPPA, MIN_HUMAN_UNITS, SUGGEST_KAPPA
 from models import methods
 from models.data_warnings import MIN_CODED_PER_CODE, DataWarning, WarningKind
 from models.methods import Method
@@ -140,12 +142,23 @@ class EvidenceOut(BaseModel):
     similarity: float = Field(description="cosine similarity to the unit, -1..1")
 
 
+TRUST_HELP = (
+    "the code's trust verdict from the project's last evaluation of the method that answered: "
+    f"machine_alone (the low end of the code's 95% kappa interval reaches the human level: the "
+    f"evaluation's human reference kappa, at least {SUGGEST_KAPPA}, else {DEFAULT_HUMAN_KAPPA}), "
+    f"suggest_only (kappa >= {SUGGEST_KAPPA}), code_by_hand (below), too_few_examples (fewer "
+    f"than {MIN_HUMAN_UNITS} human-coded units), not_evaluated (no evaluation of this method "
+    "covers the code)"
+)
+
+
 class CodeSuggestion(BaseModel):
     code: str
     name: str
     score: float = Field(ge=0.0, le=1.0)
     threshold: float
     suggested: bool = Field(description="the score reaches the threshold and no abstention")
+    trust: TrustKind = Field(description=TRUST_HELP)
     agent: str = Field(description="the embedding model (id and weights hash) behind the score")
     evidence: list[EvidenceOut] = Field(description="nearest exemplars carrying this code")
     opposing: list[EvidenceOut] = Field(description="nearest exemplars without it")
@@ -211,6 +224,11 @@ class SuggestionsOut(BaseModel):
     exemplar_count: int = Field(description="exemplars the suggester was fitted on")
     warnings: list[DataWarningOut] = Field(
         description="too little coded data for the suggestions to mean much, and why"
+    )
+    trust: dict[str, TrustVerdict] = Field(
+        description="every codable code's trust verdict, in plain words with its thresholds "
+        "(the same in every response: not_evaluated until the project is evaluated with the "
+        "method that answered); " + TRUST_HELP
     )
     units: list[UnitSuggestions]
 

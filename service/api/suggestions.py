@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path
 
+from eval.report_model import TrustVerdict
 from models.context import UnitContext, preceding_texts, units_of
 from models.suggestions import Evidence, UnitSuggestion
 from service.api.deps import ProjectId, State
@@ -138,14 +139,17 @@ def suggest_units(
         cold_start=batch.cold_start,
         exemplar_count=batch.exemplar_count,
         warnings=[DataWarningOut.of(warning) for warning in batch.warnings],
+        trust=batch.trust,
         units=[
-            _unit_out(unit, result, batch.agent)
+            _unit_out(unit, result, batch.agent, batch.trust)
             for unit, result in zip(units, batch.units, strict=True)
         ],
     )
 
 
-def _unit_out(unit: UnitOut, result: UnitSuggestion, agent: str) -> UnitSuggestions:
+def _unit_out(
+    unit: UnitOut, result: UnitSuggestion, agent: str, trust: Mapping[str, TrustVerdict]
+) -> UnitSuggestions:
     return UnitSuggestions(
         unit=unit,
         suggested=result.suggested,
@@ -162,6 +166,7 @@ def _unit_out(unit: UnitOut, result: UnitSuggestion, agent: str) -> UnitSuggesti
                 score=code.score,
                 threshold=code.threshold,
                 suggested=code.suggested,
+                trust=trust[code.code].kind,
                 agent=agent,
                 evidence=_evidence(code.supporting),
                 opposing=_evidence(code.opposing),

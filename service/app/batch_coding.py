@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from eval.report_model import TrustVerdict
+from eval.trust import verdict_counts
 from models.data_warnings import DataWarning, data_warnings
 from models.project_coder import CoderState, ProjectCoder
 from service.app.batch_inputs import FileWork, InputSource, Work
@@ -34,8 +36,9 @@ class BatchSummary:
     sentences_this_run: int
     seconds_this_run: float
     unreadable: tuple[Unreadable, ...]
-    trust: dict[str, str] | None
-    """Each code's verdict from the project's last evaluation; None when never evaluated."""
+    trust: dict[str, TrustVerdict]
+    """Each codable code's trust verdict (``eval.trust``), ``not_evaluated`` where no
+    evaluation of the method covers it."""
     model_id: str
     method: str
     warnings: tuple[DataWarning, ...]
@@ -52,7 +55,8 @@ class BatchSummary:
             "skipped": self.totals.skipped,
             "no_code": self.totals.no_code,
             "code_counts": self.totals.code_counts,
-            "trust": self.trust,
+            "trust": {code: verdict.kind for code, verdict in self.trust.items()},
+            "trust_counts": verdict_counts(verdict.kind for verdict in self.trust.values()),
             "model_id": self.model_id,
             "method": self.method,
             "warnings": [warning.as_json() for warning in self.warnings],
@@ -125,7 +129,7 @@ def run_batch(
             sentences_this_run=run.sentences,
             seconds_this_run=time.perf_counter() - started,
             unreadable=tuple(run.unreadable),
-            trust=recipe.evaluated,
+            trust=recipe.trust,
             model_id=coder.state.model_id,
             method=coder.state.method,
             warnings=summary_warnings(coder.state, totals),

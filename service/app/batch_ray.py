@@ -100,7 +100,7 @@ def run_batch_ray(
             sentences_this_run=totals.sentences,
             seconds_this_run=time.perf_counter() - started,
             unreadable=tuple(unreadable),
-            trust=recipe.evaluated,
+            trust=recipe.trust,
             model_id=state.model_id,
             method=state.method,
             warnings=summary_warnings(state, totals),

@@ -11,11 +11,12 @@ from pathlib import Path
 import pandas as pd
 
 from codebook.model import Codebook
+from eval.trust import verdicts_for
 from models.encoder import Encoder
 from models.exemplars import exemplars_from_frame
 from models.methods import DEFAULT_K, SuggestOptions
 from service.app.batch_rows import CoderRecipe
-from service.app.evaluating import last_trust_verdicts
+from service.app.evaluating import code_trust
 from service.app.workspace import Workspace
 from service.settings import Settings
 
@@ -39,7 +40,7 @@ def recipe_from_project(
         method=method,
         k=k,
         options=options,
-        evaluated=last_trust_verdicts(workspace, project_id, method),
+        trust=code_trust(workspace, project_id, method, codebook.codable_ids),
     )
 
 
@@ -54,7 +55,8 @@ def recipe_from_coded(
     k: int = DEFAULT_K,
     model_path: Path | None = None,
 ) -> CoderRecipe:
-    """A coder fitted on a coded-units table (None or empty: the codebook's cold start)."""
+    """A coder fitted on a coded-units table (None or empty: the codebook's cold start); no
+    evaluation covers it, so every code's verdict is ``not_evaluated``."""
     exemplars = exemplars_from_frame(coded, encoder) if coded is not None and len(coded) else None
     return CoderRecipe(
         settings=settings,
@@ -64,4 +66,5 @@ def recipe_from_coded(
         method=method,
         k=k,
         options=options,
+        trust=verdicts_for(None, method, codebook.codable_ids),
     )

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from codebook.model import Codebook
+from eval.report_model import TrustVerdict
 from models.context import UnitContext, units_of
 from models.encoder import Embeddings, Encoder
 from models.exemplars import Exemplars
@@ -51,8 +52,9 @@ class CoderRecipe:
     method: str
     k: int
     options: SuggestOptions
-    evaluated: dict[str, str] | None = None
-    """Each code's trust verdict from the project's last evaluation, when there is one."""
+    trust: dict[str, TrustVerdict]
+    """Each codable code's trust verdict (``eval.trust``): from the project's last evaluation
+    of ``method``, ``not_evaluated`` where none covers it (a coded table is never evaluated)."""
 
     def build(self, encoder: Encoder | None = None) -> ProjectCoder:
         """The fitted coder. Its encoder: ``encoder`` (the service's, already loaded), else

@@ -8,6 +8,7 @@ the same folds, each fold's coder built as the command line and the service buil
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +18,14 @@ import numpy as np
 import pandas as pd
 
 from codebook.errors import InputError
+from codebook.model import Codebook
 from eval.crossval import EvalData, prepare
 from eval.harness import EvalOptions, evaluate
 from eval.inputs import EvalInput, load_eval_input
 from eval.method_names import DEFAULT_METHODS
 from eval.methods import method_by_name
-from eval.report_model import Report
-from eval.trust import trust_verdicts
+from eval.report_model import Report, TrustVerdict
+from eval.trust import verdicts_for
 from models.encoder import Encoder
 from service.app.workspace import Workspace
 from service.store.evaluations import last_evaluation, save_evaluation
@@ -151,7 +153,7 @@ def evaluate_stored_project(
     max_train_units: int | None,
 ) -> Report:
     """Cross-validate ``methods`` on the project's exemplars, holding out whole groups; the
-    report is kept as the project's last evaluation (see :func:`last_trust_verdicts`)."""
+    report is kept as the project's last evaluation (see :func:`code_trust`)."""
     with workspace.store.read() as connection:
         codebook = current_codebook(connection, project_id)
         rows = all_exemplars(connection, project_id)
@@ -186,14 +188,43 @@ def evaluate_stored_project(
     return report
 
 
-def last_trust_verdicts(
-    workspace: Workspace, project_id: str, method: str = "linear"
-) -> dict[str, str] | None:
-    """Each code's trust verdict (``eval.trust``) from the project's last evaluation, for
-    ``method``; None when the project was never evaluated, or not with this method."""
+def code_trust(
+    workspace: Workspace, project_id: str, method: str, code_ids: Sequence[str]
+) -> dict[str, TrustVerdict]:
+    """Each of ``code_ids``' trust verdict (``eval.trust``) from the project's last evaluation
+    of ``method``: ``not_evaluated`` for every code when the project was never evaluated, or
+    not with this method, and for a code the evaluation did not cover."""
     with workspace.store.read() as connection:
         stored = last_evaluation(connection, project_id)
-    if stored is None:
-        return None
-    verdicts = trust_verdicts(Report.model_validate_json(stored), method)
-    return None if verdicts is None else dict(verdicts)
+    report = None if stored is None else _parsed_report(stored)
+    return verdicts_for(report, method, code_ids)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_report(stored: str) -> Report:
+    """A stored report, parsed once: every suggestion reads its project's verdicts, and a
+    report with its curves is worth parsing once, not per request (it is frozen, so shared)."""
+    return Report.model_validate_json(stored)
+
+
+def trust_from_report_file(path: Path, codebook: Codebook, method: str) -> dict[str, TrustVerdict]:
+    """Each codable code's verdict from a ``report.json`` of ``intercoder evaluate``, checked
+    to be such a report on the same codebook (a report on another one would say nothing)."""
+    try:
+        report = Report.model_validate_json(path.read_bytes())
+    except (OSError, ValueError) as error:
+        raise InputError(
+            f"{path} is not an evaluation report: expected the report.json that `intercoder "
+            f"evaluate` writes, found {_first_line(error)}; give that file, or leave the "
+            "option out"
+        ) from error
+    if report.codebook_name != codebook.name:
+        raise InputError(
+            f"{path} evaluates codebook {report.codebook_name!r}, not {codebook.name!r}; give "
+            "a report of this codebook's evaluation"
+        )
+    return verdicts_for(report, method, codebook.codable_ids)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -14,8 +14,8 @@ from codebook.errors import CodebookError
 from codebook.loader import parse_codebook_yaml
 from codebook.model import Codebook
 from codebook.refi import read_qdc
-from eval.report_model import Report
-from eval.trust import Verdict, code_verdict
+from eval.report_model import Report, TrustVerdict
+from eval.trust import code_verdict, human_level, rule_text
 from service.app.exemplars import AddedExemplars, add_coded_frame
 from service.app.keys import Principal
 from service.app.workspace import Workspace
@@ -88,7 +88,7 @@ class CodeAgreement:
     kappa: float | None
     low: float | None
     high: float | None
-    verdict: Verdict
+    verdict: TrustVerdict
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,8 @@ class Agreement:
     method: str
     kappa: float | None
     codes: list[CodeAgreement]
+    rule: str
+    """How the verdicts were given, with this evaluation's thresholds (``eval.trust``)."""
     notes: tuple[str, ...]
 
 
@@ -111,6 +113,7 @@ def last_agreement(workspace: Workspace, project_id: str) -> Agreement | None:
     result = next((r for r in report.methods if r.method == AGREEMENT_METHOD), None)
     if result is None:
         return None
+    level = human_level(report.human_reference)
     return Agreement(
         method=result.method,
         kappa=result.kappa,
@@ -122,9 +125,10 @@ def last_agreement(workspace: Workspace, project_id: str) -> Agreement | None:
                 kappa=row.kappa,
                 low=None if row.kappa_ci is None else row.kappa_ci.low,
                 high=None if row.kappa_ci is None else row.kappa_ci.high,
-                verdict=code_verdict(row),
+                verdict=code_verdict(row, level),
             )
             for row in result.per_code
         ],
+        rule=rule_text(level),
         notes=tuple(report.notes),
     )

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from codebook.model import Codebook
+from eval.report_model import TrustVerdict
+from eval.trust import short_text
 from models.context import preceding_texts, units_of
 from models.methods import SuggestOptions
 from models.suggestions import UnitSuggestion
@@ -139,6 +141,12 @@ class SentenceDetail:
     codebook: Codebook
     method: str
     agent: str
+    trust: dict[str, TrustVerdict]
+    """Each codable code's trust verdict for ``method`` (``eval.trust``)."""
+
+    def flag(self, code: str) -> str:
+        """The code's verdict in a few words, beside its score."""
+        return short_text(self.trust[code])
 
 
 def _suggest(
@@ -252,7 +260,9 @@ def review_sentence(
     evidence search)."""
     options = _IN_FOCUS if evidence else _LISTED
     views, batch, codebook = _suggest(workspace, project_id, transcript_id, index, 1, options)
-    return SentenceDetail(views[0], batch.units[0], codebook, batch.method, batch.agent)
+    return SentenceDetail(
+        views[0], batch.units[0], codebook, batch.method, batch.agent, batch.trust
+    )
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ The HTTP routes, the REFI-QDA export and the review page call :func:`suggest_for
 project's coder comes from the engine, up to date with every committed change. The command
 line calls :func:`suggest_offline`, which fits the same coder on a coded-units table. Both
 answer with the coder's data warnings (``models.data_warnings``): the cold start, codes with
-too few coded sentences, a code suggested on most of the units.
+too few coded sentences, a code suggested on most of the units; and with each code's trust
+verdict (``eval.trust``) from the last evaluation of the method that answered.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ import pandas as pd
 from codebook.model import Codebook
 from codebook.speakers import check_speaker_choice
 from codebook.transcripts import Sentence
+from eval.report_model import TrustVerdict
+from eval.trust import verdicts_for
 from models.context import UnitContext, preceding_texts, units_of
 from models.data_warnings import DataWarning
 from models.encoder import Encoder
 from models.methods import DEFAULT_K, DEFAULT_METHOD, SuggestOptions
 from models.project_coder import CoderState, ProjectCoder
 from models.suggestions import UnitSuggestion
+from service.app.evaluating import code_trust
 from service.app.workspace import Workspace
 
 
@@ -37,6 +41,9 @@ class SuggestionBatch:
     exemplar_count: int
     units: list[UnitSuggestion]
     warnings: tuple[DataWarning, ...]
+    trust: dict[str, TrustVerdict]
+    """Each codable code's trust verdict for the method that answered (``eval.trust``):
+    from the project's last evaluation, ``not_evaluated`` where none covers it."""
 
 
 def suggest_for_units(
@@ -64,7 +71,8 @@ def suggest_for_units(
     results = coder.suggest(units, options, embed=workspace.embed_units)
     coded = sum(not result.skipped for result in results)
     workspace.metrics.suggestions.labels(method=state.method).inc(coded)
-    return _batch(state, results)
+    trust = code_trust(workspace, project_id, state.method, _code_ids(state))
+    return _batch(state, results, trust)
 
 
 def suggest_offline(
@@ -76,10 +84,13 @@ def suggest_offline(
     method: str = DEFAULT_METHOD,
     options: SuggestOptions | None = None,
     progress: Callable[[str], None] = lambda _: None,
+    trust: dict[str, TrustVerdict] | None = None,
 ) -> SuggestionBatch:
     """Suggestions for a transcript's sentences from a coded-units table (or, without one,
     the codebook's cold start), with no store: ``intercoder suggest``. ``progress`` is told
-    each step as it starts (embedding and fitting take seconds each on a large table)."""
+    each step as it starts (embedding and fitting take seconds each on a large table).
+    ``trust``: each code's verdict from an evaluation report (:func:`trust_from_report_file`);
+    None: every code ``not_evaluated``."""
     coder = ProjectCoder(encoder, method)
     if coded is None:
         progress("embedding the codebook's definitions and examples")
@@ -91,10 +102,17 @@ def suggest_offline(
     speakers = [sentence.speaker for sentence in sentences]
     progress(f"embedding and scoring {len(texts):,} sentences")
     results = coder.suggest(units_of(texts, speakers, preceding_texts(texts)), options)
-    return _batch(coder.state, results)
+    state = coder.state
+    return _batch(state, results, trust or verdicts_for(None, state.method, _code_ids(state)))
 
 
-def _batch(state: CoderState, results: list[UnitSuggestion]) -> SuggestionBatch:
+def _code_ids(state: CoderState) -> list[str]:
+    return [code.code for code in state.coverage]
+
+
+def _batch(
+    state: CoderState, results: list[UnitSuggestion], trust: dict[str, TrustVerdict]
+) -> SuggestionBatch:
     return SuggestionBatch(
         method=state.method,
         agent=state.model_id,
@@ -103,4 +121,5 @@ def _batch(state: CoderState, results: list[UnitSuggestion]) -> SuggestionBatch:
         exemplar_count=state.exemplar_count,
         units=results,
         warnings=state.warnings(results),
+        trust=trust,
     )

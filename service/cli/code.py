@@ -250,6 +250,28 @@ def _run(
             raise typer.Exit(code=130) from None
 
 
+def _print_trust(summary: BatchSummary) -> None:
+    """Each code's sentences and verdict (every codable code, most used first), and how many
+    codes got each verdict."""
+    from eval.trust import HEADLINES, short_text, verdict_counts
+
+    counts = verdict_counts(verdict.kind for verdict in summary.trust.values())
+    if counts["not_evaluated"] == len(summary.trust):
+        typer.echo(
+            f"  trust: not evaluated with {summary.method} (evaluate the project with it to "
+            "learn which codes the machine can code alone)"
+        )
+    else:
+        typer.echo("  codes by verdict: " + "; ".join(
+            f"{HEADLINES[kind]} {count}" for kind, count in counts.items() if count
+        ))  # fmt: skip
+    typer.echo(f"  {'code':<24} {'sentences':>10}  trust")
+    used = summary.totals.code_counts
+    for code_id in sorted(summary.trust, key=lambda code: -used.get(code, 0)):
+        verdict = short_text(summary.trust[code_id])
+        typer.echo(f"  {code_id:<24} {used.get(code_id, 0):>10,}  {verdict}")
+
+
 def _print_summary(summary: BatchSummary) -> None:
     totals = summary.totals
     rate = summary.sentences_this_run / max(summary.seconds_this_run, 1e-9)
@@ -259,15 +281,7 @@ def _print_summary(summary: BatchSummary) -> None:
                f"{summary.seconds_this_run:.1f} s ({rate:,.0f}/s)")  # fmt: skip
     typer.echo(f"  no code: {totals.no_code:,}; abstained: {totals.abstained:,}; "
                f"speaker not coded: {totals.skipped:,}")  # fmt: skip
-    if summary.trust is None:
-        typer.echo(
-            "  trust: not evaluated with this method (evaluate the project to learn which "
-            "codes to trust)"
-        )
-    typer.echo(f"  {'code':<24} {'sentences':>10}  trust")
-    for code_id, count in totals.code_counts.items():
-        verdict = "-" if summary.trust is None else summary.trust.get(code_id, "not evaluated")
-        typer.echo(f"  {code_id:<24} {count:>10,}  {verdict}")
+    _print_trust(summary)
     for unreadable in summary.unreadable:
         typer.echo(f"skipped {unreadable.source}: {unreadable.reason}", err=True)
     echo_data_warnings(summary.warnings)

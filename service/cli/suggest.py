@@ -9,7 +9,7 @@ import shutil
 import sys
 import textwrap
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,6 +27,9 @@ from service.cli.data_notes import echo_data_warnings
 from service.cli.paths import input_file, input_folder
 from service.cli.progress import QUIET_HELP, step_progress
 from service.cli.support import BackendOption, backend_choice, exits_cleanly
+
+if TYPE_CHECKING:
+    from eval.report_model import TrustVerdict
 
 MethodChoice = enum.StrEnum("MethodChoice", {name: name for name in METHOD_NAMES})  # type: ignore[misc]
 
@@ -99,6 +102,15 @@ def suggest(
             "(INTERCODER_MODEL_PATH), else the bundled all-MiniLM-L6-v2.",
         ),
     ] = None,
+    evaluation: Annotated[
+        Path | None,
+        typer.Option(
+            "--evaluation",
+            help="The report.json of `intercoder evaluate` on this codebook: each code's trust "
+            "verdict (machine alone, suggest only, code by hand, too few examples) for the "
+            "method used. Without it every code is 'not evaluated'.",
+        ),
+    ] = None,
     backend: BackendOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)] = False,
 ) -> None:
@@ -112,10 +124,11 @@ def suggest(
     from codebook.speakers import check_speaker_choice
     from codebook.transcripts import read_transcript, split_sentences
     from models.methods import SuggestOptions
+    from service.app.evaluating import trust_from_report_file
     from service.app.runtime import build_encoder
     from service.app.suggesting import suggest_offline
 
-    _check_paths(transcript, exemplars, model)
+    _check_paths(transcript, exemplars, model, evaluation)
     book = load_codebook(codebook)
     sentences = split_sentences(read_transcript(transcript))
     coded = read_coded_csv(exemplars, book) if exemplars is not None else None
@@ -149,31 +162,52 @@ def suggest(
         speakers=options.speakers,
         skip_speakers=options.skip_speakers,
     )
+    trust = None if evaluation is None else trust_from_report_file(evaluation, book, chosen)
     with step_progress(quiet) as step:
         step("loading the model")
         encoder = build_encoder(model_path=model, backend=backend_choice(backend))
         batch = suggest_offline(
-            encoder, book, sentences, coded, method=chosen, options=options, progress=step
+            encoder,
+            book,
+            sentences,
+            coded,
+            method=chosen,
+            options=options,
+            progress=step,
+            trust=trust,
         )
-    _print(sentences, batch.units, output_format)
+    _print(sentences, batch.units, batch.trust, output_format)
+    if output_format is SuggestFormat.table:
+        _print_trust(batch.trust, evaluation)
     echo_data_warnings(batch.warnings)  # last, where a reader of the table will see it
 
 
-def _check_paths(transcript: Path, exemplars: Path | None, model: Path | None) -> None:
+def _check_paths(
+    transcript: Path, exemplars: Path | None, model: Path | None, evaluation: Path | None
+) -> None:
     input_file(transcript, "TRANSCRIPT", "a transcript (.txt, .vtt, .srt, .docx or .csv)")
     if exemplars is not None:
         input_file(exemplars, "--exemplars", "a coded-units CSV (transcript_id, text, codes)")
     if model is not None:
         input_folder(model, "--model", "a model folder from `intercoder train`")
+    if evaluation is not None:
+        input_file(evaluation, "--evaluation", "the report.json of `intercoder evaluate`")
 
 
 def _print(
-    sentences: list[Sentence], suggestions: list[UnitSuggestion], output_format: SuggestFormat
+    sentences: list[Sentence],
+    suggestions: list[UnitSuggestion],
+    trust: dict[str, TrustVerdict],
+    output_format: SuggestFormat,
 ) -> None:
     pairs = list(zip(sentences, suggestions, strict=True))
     if output_format is SuggestFormat.json:
         rows = [
-            {"sentence": s.model_dump(mode="json"), "suggestion": u.model_dump(mode="json")}
+            {
+                "sentence": s.model_dump(mode="json"),
+                "suggestion": u.model_dump(mode="json"),
+                "trust": {code.code: trust[code.code].kind for code in u.codes},
+            }
             for s, u in pairs
         ]
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -181,17 +215,33 @@ def _print(
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(
             ["transcript_id", "sentence", "turn", "speaker", "start", "end", "text",
-             "suggested", "abstained", "skipped", "confidence", "scores", "evidence"]
+             "suggested", "abstained", "skipped", "confidence", "scores", "evidence", "trust"]
         )  # fmt: skip
         for sentence, unit in pairs:
             writer.writerow(
                 [sentence.transcript_id, sentence.index, sentence.turn_index, sentence.speaker,
                  sentence.start, sentence.end, sentence.text, ";".join(unit.suggested),
                  unit.abstained, unit.skipped, f"{unit.confidence:.3f}", _scores(unit),
-                 _evidence(unit)]
+                 _evidence(unit), ";".join(f"{c.code}={trust[c.code].kind}" for c in unit.codes)]
             )  # fmt: skip
     else:
         _print_table(pairs)
+
+
+def _print_trust(trust: dict[str, TrustVerdict], evaluation: Path | None) -> None:
+    """Each code's verdict under the table: whether its suggestions may stand alone."""
+    from eval.trust import short_text
+
+    if evaluation is None:
+        typer.echo(
+            "trust: not evaluated (give --evaluation with the report.json of `intercoder "
+            "evaluate` on this codebook to learn which codes the machine can code alone)"
+        )
+        return
+    width = max(40, shutil.get_terminal_size((100, 24)).columns)
+    typer.echo(f"trust, from {evaluation}:")
+    for code, verdict in trust.items():
+        _echo_wrapped(f"  {code}: {short_text(verdict)}", 4, width)
 
 
 def _print_table(pairs: list[tuple[Sentence, UnitSuggestion]]) -> None:
