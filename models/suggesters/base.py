@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self, TypedDict
+from typing import Any, ClassVar, Literal, Self, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +34,11 @@ from models.suggestions import UnitSuggestion
 
 Scores = NDArray[np.float64]
 IndexKind = RequestedKind  # what a head may ask of the indexes it builds
+# How an exclusive category is decided: "best" its best code (every training unit carries one),
+# "best-or-none" its most likely class where "no code" is a class the head learned (its
+# probability is what the category's codes leave), "threshold" its best code if it passes.
+GroupRule = Literal["best", "best-or-none", "threshold"]
+Group = tuple[NDArray[np.intp], GroupRule]
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,9 @@ class BaseSuggester(ABC):
     """
 
     method: ClassVar[str]
+    learns_no_code: ClassVar[bool] = False
+    """Whether the head's scores of an exclusive category and "no code" sum to one, so that
+    "no code" is a class it learned and decides like any code."""
 
     def __init__(
         self,
@@ -122,7 +130,7 @@ class BaseSuggester(ABC):
         _check_exemplars(exemplars, codebook)
         code_ids = codebook.codable_ids
         labels = exemplars.label_matrix(code_ids)
-        groups = _exclusive_columns(codebook, code_ids, labels)
+        groups = _exclusive_columns(codebook, code_ids, labels, self.learns_no_code)
         exclusive = [columns for columns, _ in groups]
         # The full fit first: the inner folds start from it, which costs an iterative solver
         # a few iterations each instead of a whole fit.
@@ -134,8 +142,8 @@ class BaseSuggester(ABC):
 
         oof = None
         argmax_columns = _argmax_columns(groups, len(code_ids))
-        # A single-label category always takes its best code, so its codes need no threshold;
-        # when every code is in one, the inner cross-validation would be wasted work.
+        # A category decided by its best class (a code, or no code) needs no threshold; when
+        # every code is in one, the inner cross-validation would be wasted work.
         if not argmax_columns.all():
             oof = out_of_fold_scores(
                 fit_and_score, exemplars, len(code_ids), self.calibration_folds, self.random_state
@@ -158,7 +166,7 @@ class BaseSuggester(ABC):
         self._check_fitted()
         _check_exemplars(exemplars, self.codebook_)
         labels = exemplars.label_matrix(self.code_ids_)
-        groups = _exclusive_columns(self.codebook_, self.code_ids_, labels)
+        groups = _exclusive_columns(self.codebook_, self.code_ids_, labels, self.learns_no_code)
         exclusive = [columns for columns, _ in groups]
         state = self._fit_state(exemplars, labels, exclusive, warm=self.state_)
         argmax_columns = _argmax_columns(groups, len(self.code_ids_))
@@ -173,7 +181,7 @@ class BaseSuggester(ABC):
         self,
         exemplars: Exemplars,
         labels: NDArray[np.bool_],
-        groups: list[tuple[NDArray[np.intp], bool]],
+        groups: list[Group],
         state: Any,
         index: ExemplarIndex | None,
     ) -> None:
@@ -209,15 +217,21 @@ class BaseSuggester(ABC):
     def _decisions(self, scores: Scores) -> Decisions:
         decided = scores >= self.thresholds_
         certainty = _threshold_certainty(scores, self.thresholds_)
-        for columns, single_label in self.groups_:
+        for columns, rule in self.groups_:
             group_scores = scores[:, columns]
             best = np.argmax(group_scores, axis=1)
             rows = np.arange(len(scores))
             keep = np.zeros_like(group_scores, dtype=bool)
-            keep[rows, best] = True if single_label else decided[rows, columns[best]]
-            decided[:, columns] = keep
-            if single_label:
+            if rule == "threshold":
+                keep[rows, best] = decided[rows, columns[best]]
+            elif rule == "best-or-none":
+                classes = np.hstack([group_scores, _left_for_no_code(group_scores)[:, None]])
+                keep[rows, best] = np.argmax(classes, axis=1) < len(columns)
+                certainty[:, columns] = _top_share(classes)[:, None]
+            else:
+                keep[rows, best] = True
                 certainty[:, columns] = _top_share(group_scores)[:, None]
+            decided[:, columns] = keep
         decided = _keep_best(decided, scores, self.max_codes_)
         confidence = certainty.min(axis=1) if certainty.shape[1] else np.ones(len(scores))
         return Decisions(
@@ -239,8 +253,12 @@ class BaseSuggester(ABC):
         return self._score_with(self.state_, vectors)
 
     def _no_code_found(self, scores: Scores, found: Neighbours) -> Scores:
-        """How strongly "no code" is indicated; 1 minus the best code's score by default."""
+        """How strongly "no code" is indicated: 1 minus the best code's score by default, or
+        the learned "no code" class's probability where that is smaller."""
         best = scores.max(axis=1) if scores.shape[1] else np.zeros(len(scores))
+        for columns, rule in self.groups_:
+            if rule == "best-or-none":
+                best = np.maximum(best, 1.0 - _left_for_no_code(scores[:, columns]))
         return np.clip(1.0 - best, 0.0, 1.0)
 
     def _evidence_found(self, found: Neighbours) -> Neighbours:
@@ -311,17 +329,30 @@ def _check_exemplars(exemplars: Exemplars, codebook: Codebook) -> None:
 
 
 def _exclusive_columns(
-    codebook: Codebook, code_ids: tuple[str, ...], labels: NDArray[np.bool_]
-) -> list[tuple[NDArray[np.intp], bool]]:
-    """Column indices of each exclusive group, and whether every training unit carries
-    exactly one of its codes (then the best code is always chosen, as in AnnoMI and SwDA)."""
+    codebook: Codebook, code_ids: tuple[str, ...], labels: NDArray[np.bool_], learns_no_code: bool
+) -> list[Group]:
+    """Column indices of each exclusive group and how it is decided: its best code where every
+    training unit carries exactly one of its codes (AnnoMI, SwDA); its most likely class, a
+    code or no code, where the head learns "no code" and each unit carries at most one; else
+    its best code if that passes its threshold."""
     column = {code: j for j, code in enumerate(code_ids)}
-    groups = []
+    groups: list[Group] = []
     for members in codebook.exclusive_groups.values():
         columns = np.array([column[code] for code in members], dtype=np.intp)
-        single_label = bool(len(labels)) and bool((labels[:, columns].sum(axis=1) == 1).all())
-        groups.append((columns, single_label))
+        per_unit = labels[:, columns].sum(axis=1)
+        rule: GroupRule = "threshold"
+        if len(labels) and (per_unit == 1).all():
+            rule = "best"
+        elif len(labels) and learns_no_code and (per_unit <= 1).all():
+            rule = "best-or-none"
+        groups.append((columns, rule))
     return groups
+
+
+def _left_for_no_code(group_scores: Scores) -> NDArray[np.float64]:
+    """The "no code" class's probability: what the category's codes leave of one."""
+    left: NDArray[np.float64] = np.clip(1.0 - group_scores.sum(axis=1), 0.0, 1.0)
+    return left
 
 
 def _keep_best(decided: NDArray[np.bool_], scores: Scores, limit: int) -> NDArray[np.bool_]:
@@ -351,9 +382,9 @@ def _top_share(group_scores: Scores) -> NDArray[np.float64]:
     return np.clip(above_even, 0.0, 1.0)
 
 
-def _argmax_columns(groups: list[tuple[NDArray[np.intp], bool]], codes: int) -> NDArray[np.bool_]:
-    """Codes of single-label categories, decided by argmax (threshold 0)."""
+def _argmax_columns(groups: list[Group], codes: int) -> NDArray[np.bool_]:
+    """Codes of categories decided by their best class (threshold 0)."""
     argmax = np.zeros(codes, dtype=bool)
-    for columns, single_label in groups:
-        argmax[columns] = single_label
+    for columns, rule in groups:
+        argmax[columns] = rule != "threshold"
     return argmax
