@@ -26,6 +26,7 @@ NAMED_DATA = {
     "annomi:therapist": "annomi-full:therapist",
     "annomi:client": "annomi-full:client",
     "swda": None,
+    "swda-nocode": None,
 }
 REFI_SUFFIXES = (".qdpx", ".qdc")
 PUBLISHED_HUMAN_KAPPA = {
