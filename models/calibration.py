@@ -7,11 +7,14 @@ exemplars (grouped folds, so a transcript never scores itself), never on data be
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.metrics import cohen_kappa_score
 from sklearn.model_selection import GroupKFold
 
 from models.exemplars import Exemplars
@@ -143,3 +146,31 @@ def agreement_at_thresholds(
     undefined = np.isclose(expected, 1.0)
     kappa = (observed - expected) / np.where(undefined, 1.0, 1.0 - expected)
     return np.where(undefined, np.where(np.isclose(observed, 1.0), 1.0, 0.0), kappa)
+
+
+def no_code_threshold(scores: Scores, labels: NDArray[np.bool_]) -> float:
+    """For an exclusive category whose head learned "no code" as a class: the probability of
+    "no code" (what the codes' scores leave) at or above which a unit gets no code, else its
+    best code; chosen on out-of-fold ``scores`` of the category's codes for the best Cohen's
+    kappa over the category's labels, "no code" one of them, against ``labels``. NaN where no
+    threshold beats deciding by the most likely class (which stays the rule then)."""
+    left = np.clip(1.0 - scores.sum(axis=1), 0.0, 1.0)
+    no_code = scores.shape[1]
+    best = np.argmax(scores, axis=1)
+    truth = np.where(labels.any(axis=1), np.argmax(labels, axis=1), no_code)
+    most_likely = np.where(left > scores.max(axis=1, initial=0.0), no_code, best)
+    baseline = _label_kappa(truth, most_likely)
+    candidates = _candidate_thresholds(left)
+    values = np.array([_label_kappa(truth, np.where(left >= t, no_code, best)) for t in candidates])
+    if len(values) == 0 or values.max() <= baseline + 1e-12:
+        return float("nan")
+    tied = candidates[values >= values.max() - 1e-12]
+    return float(tied[np.argmin(np.abs(tied - 0.5))])
+
+
+def _label_kappa(truth: NDArray[np.intp], predicted: NDArray[np.intp]) -> float:
+    """Cohen's kappa over labels; 0 where undefined (one label throughout)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        value = float(cohen_kappa_score(truth, predicted))
+    return 0.0 if np.isnan(value) else value

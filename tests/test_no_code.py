@@ -25,6 +25,7 @@ from eval.inputs import EvalInput
 from eval.method_names import DEFAULT_METHODS
 from eval.methods import LogisticBaseline, exemplars_of, method_by_name
 from eval.scoring import as_label, per_code_rows, scheme_kind
+from models.calibration import no_code_threshold
 from models.suggesters import LinearSuggester
 from models.testing import HashingEncoder
 
@@ -57,7 +58,9 @@ def test_most_units_carry_no_code_and_the_scheme_is_scored_as_labels(data: EvalD
 
 def test_linear_learns_no_code_as_one_more_class(data: EvalData) -> None:
     train, test = _split(data)
-    head = LinearSuggester().fit(exemplars_of(data, train), CODEBOOK)
+    # no inner folds: no calibrated "no code" threshold, the most likely class decides
+    head = LinearSuggester(calibration_folds=1).fit(exemplars_of(data, train), CODEBOOK)
+    assert np.isnan(head.no_code_thresholds_).all()
     (model,) = head.state_.multinomials
     assert model.none  # "no code" is a class of the one category's model ...
     assert model.weights.shape[1] == len(model.columns) + 1  # ... the last one
@@ -208,3 +211,36 @@ def test_logreg_is_a_default_method_beside_every_evaluation(data: EvalData) -> N
         assert result.confusion is not None
         assert NO_CODE in result.confusion.labels
     assert [result.method for result in report.methods] == ["linear", "logreg"]
+
+
+def test_no_code_threshold_is_calibrated_for_label_kappa() -> None:
+    # "no code" wins at 0.55 under most-likely-class decisions, but the units left with 0.4
+    # to 0.6 for "no code" carry the code: a threshold above 0.6 gives them their code.
+    rng = np.random.default_rng(3)
+    left = rng.uniform(0.0, 1.0, 400)
+    scores = np.column_stack([1.0 - left, np.zeros_like(left)])
+    labels = np.column_stack([left < 0.6, np.zeros_like(left, dtype=bool)])
+    threshold = no_code_threshold(scores, labels)
+    assert 0.6 <= threshold <= 0.65
+    decided = np.where(left >= threshold, 2, 0)
+    truth = np.where(labels[:, 0], 0, 2)
+    most_likely = np.where(left > 1.0 - left, 2, 0)
+    assert cohen_kappa_score(truth, decided) > cohen_kappa_score(truth, most_likely) + 0.1
+
+
+def test_no_code_threshold_is_nan_where_most_likely_class_is_best() -> None:
+    left = np.linspace(0.005, 0.995, 100)  # the most likely class is always right
+    scores = np.column_stack([1.0 - left])
+    assert np.isnan(no_code_threshold(scores, (left < 0.5)[:, None]))
+
+
+def test_head_decides_no_code_by_its_calibrated_threshold(data: EvalData) -> None:
+    train, test = _split(data)
+    head = LinearSuggester().fit(exemplars_of(data, train), CODEBOOK)
+    (threshold,) = head.no_code_thresholds_
+    decisions = head.decide(data.vectors[test])
+    left = 1.0 - decisions.scores.sum(axis=1)
+    uncoded = ~decisions.decided.any(axis=1)
+    assert 0.5 < threshold < 1.0  # on these data, codes are worth giving more often
+    np.testing.assert_array_equal(uncoded, left >= threshold)
+    assert uncoded.mean() < (left > decisions.scores.max(axis=1)).mean()

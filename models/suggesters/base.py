@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Self, TypedDict
+from typing import Any, ClassVar, Self, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,16 +29,18 @@ from models.exemplars import Exemplars
 from models.index import ExemplarIndex, RequestedKind
 from models.suggesters.compact import CompactSuggestions, build_compact
 from models.suggesters.evidence import build_suggestions
+from models.suggesters.groups import (
+    Group,
+    argmax_columns,
+    exclusive_groups,
+    left_for_no_code,
+    no_code_thresholds,
+)
 from models.suggesters.search import ExemplarSearch, Neighbours
 from models.suggestions import UnitSuggestion
 
 Scores = NDArray[np.float64]
 IndexKind = RequestedKind  # what a head may ask of the indexes it builds
-# How an exclusive category is decided: "best" its best code (every training unit carries one),
-# "best-or-none" its most likely class where "no code" is a class the head learned (its
-# probability is what the category's codes leave), "threshold" its best code if it passes.
-GroupRule = Literal["best", "best-or-none", "threshold"]
-Group = tuple[NDArray[np.intp], GroupRule]
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ class BaseSuggester(ABC):
         _check_exemplars(exemplars, codebook)
         code_ids = codebook.codable_ids
         labels = exemplars.label_matrix(code_ids)
-        groups = _exclusive_columns(codebook, code_ids, labels, self.learns_no_code)
+        groups = exclusive_groups(codebook, code_ids, labels, self.learns_no_code)
         exclusive = [columns for columns, _ in groups]
         # The full fit first: the inner folds start from it, which costs an iterative solver
         # a few iterations each instead of a whole fit.
@@ -141,16 +143,17 @@ class BaseSuggester(ABC):
             return self._score_with(fold, vectors)
 
         oof = None
-        argmax_columns = _argmax_columns(groups, len(code_ids))
-        # A category decided by its best class (a code, or no code) needs no threshold; when
-        # every code is in one, the inner cross-validation would be wasted work.
-        if not argmax_columns.all():
+        by_best_class = argmax_columns(groups, len(code_ids))
+        # A category decided by its best code needs no threshold; when every code is in one,
+        # the inner cross-validation would be wasted work. "No code" as a class gets one.
+        if not by_best_class.all() or any(rule == "best-or-none" for _, rule in groups):
             oof = out_of_fold_scores(
                 fit_and_score, exemplars, len(code_ids), self.calibration_folds, self.random_state
             )
         self.thresholds_ = np.where(
-            argmax_columns, 0.0, calibrate_thresholds(oof, labels, self.target)
+            by_best_class, 0.0, calibrate_thresholds(oof, labels, self.target)
         )
+        self.no_code_thresholds_ = no_code_thresholds(groups, oof, labels)
         self.calibrated_count_ = len(exemplars)
         self.codebook_ = codebook
         self.code_ids_ = code_ids
@@ -166,14 +169,20 @@ class BaseSuggester(ABC):
         self._check_fitted()
         _check_exemplars(exemplars, self.codebook_)
         labels = exemplars.label_matrix(self.code_ids_)
-        groups = _exclusive_columns(self.codebook_, self.code_ids_, labels, self.learns_no_code)
+        groups = exclusive_groups(self.codebook_, self.code_ids_, labels, self.learns_no_code)
         exclusive = [columns for columns, _ in groups]
         state = self._fit_state(exemplars, labels, exclusive, warm=self.state_)
-        argmax_columns = _argmax_columns(groups, len(self.code_ids_))
-        fresh = np.where(argmax_columns, 0.0, calibrate_thresholds(None, labels, self.target))
+        by_best_class = argmax_columns(groups, len(self.code_ids_))
+        fresh = np.where(by_best_class, 0.0, calibrate_thresholds(None, labels, self.target))
         # A code that joined or left a single-label category's argmax needs the fresh value too.
-        moved = argmax_columns != _argmax_columns(self.groups_, len(self.code_ids_))
+        moved = by_best_class != argmax_columns(self.groups_, len(self.code_ids_))
         self.thresholds_ = np.where(moved, fresh, carried_thresholds(self.thresholds_, fresh))
+        # A category's "no code" threshold is kept while it stays decided the same way.
+        self.no_code_thresholds_ = np.where(
+            [rule == old for (_, rule), (_, old) in zip(groups, self.groups_, strict=True)],
+            self.no_code_thresholds_,
+            np.nan,
+        )
         self._learned(exemplars, labels, groups, state, index)
         return self
 
@@ -217,7 +226,7 @@ class BaseSuggester(ABC):
     def _decisions(self, scores: Scores) -> Decisions:
         decided = scores >= self.thresholds_
         certainty = _threshold_certainty(scores, self.thresholds_)
-        for columns, rule in self.groups_:
+        for (columns, rule), no_code_at in zip(self.groups_, self.no_code_thresholds_, strict=True):
             group_scores = scores[:, columns]
             best = np.argmax(group_scores, axis=1)
             rows = np.arange(len(scores))
@@ -225,8 +234,10 @@ class BaseSuggester(ABC):
             if rule == "threshold":
                 keep[rows, best] = decided[rows, columns[best]]
             elif rule == "best-or-none":
-                classes = np.hstack([group_scores, _left_for_no_code(group_scores)[:, None]])
-                keep[rows, best] = np.argmax(classes, axis=1) < len(columns)
+                left = left_for_no_code(group_scores)
+                classes = np.hstack([group_scores, left[:, None]])
+                most_likely = np.argmax(classes, axis=1) < len(columns)
+                keep[rows, best] = most_likely if np.isnan(no_code_at) else left < no_code_at
                 certainty[:, columns] = _top_share(classes)[:, None]
             else:
                 keep[rows, best] = True
@@ -258,7 +269,7 @@ class BaseSuggester(ABC):
         best = scores.max(axis=1) if scores.shape[1] else np.zeros(len(scores))
         for columns, rule in self.groups_:
             if rule == "best-or-none":
-                best = np.maximum(best, 1.0 - _left_for_no_code(scores[:, columns]))
+                best = np.maximum(best, 1.0 - left_for_no_code(scores[:, columns]))
         return np.clip(1.0 - best, 0.0, 1.0)
 
     def _evidence_found(self, found: Neighbours) -> Neighbours:
@@ -328,33 +339,6 @@ def _check_exemplars(exemplars: Exemplars, codebook: Codebook) -> None:
         )
 
 
-def _exclusive_columns(
-    codebook: Codebook, code_ids: tuple[str, ...], labels: NDArray[np.bool_], learns_no_code: bool
-) -> list[Group]:
-    """Column indices of each exclusive group and how it is decided: its best code where every
-    training unit carries exactly one of its codes (AnnoMI, SwDA); its most likely class, a
-    code or no code, where the head learns "no code" and each unit carries at most one; else
-    its best code if that passes its threshold."""
-    column = {code: j for j, code in enumerate(code_ids)}
-    groups: list[Group] = []
-    for members in codebook.exclusive_groups.values():
-        columns = np.array([column[code] for code in members], dtype=np.intp)
-        per_unit = labels[:, columns].sum(axis=1)
-        rule: GroupRule = "threshold"
-        if len(labels) and (per_unit == 1).all():
-            rule = "best"
-        elif len(labels) and learns_no_code and (per_unit <= 1).all():
-            rule = "best-or-none"
-        groups.append((columns, rule))
-    return groups
-
-
-def _left_for_no_code(group_scores: Scores) -> NDArray[np.float64]:
-    """The "no code" class's probability: what the category's codes leave of one."""
-    left: NDArray[np.float64] = np.clip(1.0 - group_scores.sum(axis=1), 0.0, 1.0)
-    return left
-
-
 def _keep_best(decided: NDArray[np.bool_], scores: Scores, limit: int) -> NDArray[np.bool_]:
     """At most ``limit`` decided codes per unit, the highest-scoring ones."""
     crowded = np.flatnonzero(decided.sum(axis=1) > limit)
@@ -380,11 +364,3 @@ def _top_share(group_scores: Scores) -> NDArray[np.float64]:
     share = group_scores.max(axis=1) / totals
     above_even: NDArray[np.float64] = (share - 1.0 / members) / (1.0 - 1.0 / members)
     return np.clip(above_even, 0.0, 1.0)
-
-
-def _argmax_columns(groups: list[Group], codes: int) -> NDArray[np.bool_]:
-    """Codes of categories decided by their best class (threshold 0)."""
-    argmax = np.zeros(codes, dtype=bool)
-    for columns, rule in groups:
-        argmax[columns] = rule != "threshold"
-    return argmax
