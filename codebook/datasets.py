@@ -15,6 +15,7 @@ from typing import Literal
 
 import pandas as pd
 
+from codebook import chatterbot
 from codebook.coded import CODED_COLUMNS, check_codes, coded_frame
 from codebook.errors import CodedDataError, DatasetUnavailableError, Problem, UnknownNameError
 from codebook.loader import load_codebook
@@ -30,6 +31,7 @@ DATASETS: dict[str, str] = {
     "annomi-full:client": "AnnoMI client turns, client talk type, every annotator",
     "swda": "Switchboard dialogue acts: 1,155 conversations, 199,740 utterances, 41 tags",
     "swda-nocode": "SwDA as stance and questions: 5 codes, 73% of utterances uncoded",
+    "chatterbot": "ChatterBot corpus openings by topic (18 codes; needs the dev extra)",
 }
 """Dataset name -> one-line description, for ``load_dataset`` and listings."""
 
@@ -286,6 +288,8 @@ _LOADERS: dict[str, tuple[str, Callable[[Path | None], pd.DataFrame]]] = {
     ),
     "swda": ("swda", lambda root: load_swda(root=root)),
     "swda-nocode": ("swda-nocode", lambda root: load_swda_nocode(root=root)),
+    # an installed package, not ../shared: root does not apply
+    "chatterbot": (chatterbot.CODEBOOK_NAME, lambda root: chatterbot.load_chatterbot()),
 }
 
 

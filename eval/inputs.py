@@ -27,6 +27,7 @@ NAMED_DATA = {
     "annomi:client": "annomi-full:client",
     "swda": None,
     "swda-nocode": None,
+    "chatterbot": None,
 }
 REFI_SUFFIXES = (".qdpx", ".qdc")
 PUBLISHED_HUMAN_KAPPA = {

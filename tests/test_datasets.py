@@ -268,6 +268,7 @@ def test_registry_names() -> None:
         "annomi-full:client",
         "swda",
         "swda-nocode",
+        "chatterbot",
     ]
 
 
@@ -285,7 +286,7 @@ def test_load_dataset_rejects_an_unknown_name() -> None:
         load_dataset("annomi")
     assert str(caught.value) == (
         "unknown dataset 'annomi'; expected one of: annomi:therapist, annomi:client, "
-        "annomi-full:therapist, annomi-full:client, swda, swda-nocode"
+        "annomi-full:therapist, annomi-full:client, swda, swda-nocode, chatterbot"
     )
 
 

@@ -33,7 +33,13 @@ EXAMPLE_CODEBOOK: dict[str, Any] = {
 
 
 ShippedCodebook = Literal[
-    "interview", "drawing", "annomi-therapist", "annomi-client", "swda", "swda-nocode"
+    "interview",
+    "drawing",
+    "annomi-therapist",
+    "annomi-client",
+    "swda",
+    "swda-nocode",
+    "chatterbot-topics",
 ]
 """The names of codebook.loader.SHIPPED_CODEBOOKS (a test keeps the two equal)."""
 
