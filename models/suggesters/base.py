@@ -174,7 +174,7 @@ class BaseSuggester(ABC):
         state = self._fit_state(exemplars, labels, exclusive, warm=self.state_)
         by_best_class = argmax_columns(groups, len(self.code_ids_))
         fresh = np.where(by_best_class, 0.0, calibrate_thresholds(None, labels, self.target))
-        # A code that joined or left a single-label category's argmax needs the fresh value too.
+        # A code that joined or left a category decided by its best class needs the fresh value too.
         moved = by_best_class != argmax_columns(self.groups_, len(self.code_ids_))
         self.thresholds_ = np.where(moved, fresh, carried_thresholds(self.thresholds_, fresh))
         # A category's "no code" threshold is kept while it stays decided the same way.

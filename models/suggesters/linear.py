@@ -38,8 +38,9 @@ _NO_CODE_CLASS = -1  # the target of an exemplar with no code of the category (n
 
 
 class LinearSuggester(BaseSuggester):
-    """Logistic regression per code (or per single-label category); ``c`` is the inverse
-    regularisation strength, ``tol`` the largest gradient component left at convergence."""
+    """Logistic regression per code (or per exclusive category, "no code" one of its classes);
+    ``c`` is the inverse regularisation strength, ``tol`` the largest gradient component left
+    at convergence."""
 
     method = "linear"
     learns_no_code = True
