@@ -23,6 +23,7 @@ CalibrationTarget = Literal["kappa", "f1"]
 DEFAULT_THRESHOLD = 0.5
 NEVER = 1.01  # above any score in [0, 1]: a code with no positive exemplar is never suggested
 _GRID_SIZE = 41
+MIN_NO_CODE_UNITS = 5  # uncoded training units below which "no code" is not calibrated
 
 Scores = NDArray[np.float64]
 FitAndScore = Callable[[Exemplars, NDArray[np.float32]], Scores]
@@ -174,3 +175,31 @@ def _label_kappa(truth: NDArray[np.intp], predicted: NDArray[np.intp]) -> float:
         warnings.simplefilter("ignore", UndefinedMetricWarning)
         value = float(cohen_kappa_score(truth, predicted))
     return 0.0 if np.isnan(value) else value
+
+
+def no_code_margin(
+    scores: Scores, labels: NDArray[np.bool_], thresholds: NDArray[np.float64]
+) -> float:
+    """For codes decided by their thresholds: the margin by which a unit's best code must pass
+    its threshold for the unit to be coded, so that "no code" is decided where it agrees best
+    with the humans' "no code" (Cohen's kappa on out-of-fold ``scores``). Below 0, a unit that
+    no code passes still gets its best one when that misses by less; above 0, a unit whose best
+    code passes by less gets no code. 0, the plain rule, unless another margin beats it. Codes
+    no exemplar carries (threshold NEVER) never count."""
+    truth_none: NDArray[np.bool_] = np.logical_not(labels.any(axis=1))
+    # Without humans' "no code" decisions to learn from (a project whose coders only stored
+    # coded sentences), "no code" keeps the plain rule rather than vanishing.
+    usable = thresholds < NEVER
+    if not usable.any() or truth_none.sum() < MIN_NO_CODE_UNITS:
+        return 0.0
+    best_gap = (scores[:, usable] - thresholds[usable]).max(axis=1)
+    distinct = np.unique(-best_gap)
+    candidates = (distinct[:-1] + distinct[1:]) / 2.0
+    if len(candidates) > _GRID_SIZE:
+        candidates = np.unique(np.quantile(candidates, np.linspace(0.0, 1.0, _GRID_SIZE)))
+    # "no code" where -best_gap >= t, i.e. best_gap <= -t; the plain rule first (t just above 0)
+    candidates = np.concatenate([[1e-12], candidates])
+    values = agreement_at_thresholds(-best_gap, truth_none, candidates, "kappa")
+    if values.max() <= values[0] + 1e-12:
+        return 0.0
+    return -float(candidates[np.argmax(values)])

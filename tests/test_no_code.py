@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import cohen_kappa_score, f1_score
 
 from codebook.datasets import load_swda_nocode
-from codebook.loader import load_codebook
+from codebook.loader import load_codebook, parse_codebook_yaml
 from eval.agreement import NO_CODE, exclusive_agreement, multilabel_agreement
 from eval.crossval import EvalData, make_folds, prepare
 from eval.harness import EvalOptions, evaluate
@@ -25,8 +25,9 @@ from eval.inputs import EvalInput
 from eval.method_names import DEFAULT_METHODS
 from eval.methods import LogisticBaseline, exemplars_of, method_by_name
 from eval.scoring import as_label, per_code_rows, scheme_kind
-from models.calibration import no_code_threshold
+from models.calibration import NEVER, no_code_margin, no_code_threshold
 from models.suggesters import LinearSuggester
+from models.suggesters.groups import decide_no_code
 from models.testing import HashingEncoder
 
 CODEBOOK = load_codebook("swda-nocode")
@@ -244,3 +245,50 @@ def test_head_decides_no_code_by_its_calibrated_threshold(data: EvalData) -> Non
     assert 0.5 < threshold < 1.0  # on these data, codes are worth giving more often
     np.testing.assert_array_equal(uncoded, left >= threshold)
     assert uncoded.mean() < (left > decisions.scores.max(axis=1)).mean()
+
+
+# --- multi-label: a calibrated "no code" ------------------------------------------------------
+
+
+def test_no_code_margin_gives_near_misses_their_code_where_humans_coded_them() -> None:
+    # one code, threshold 0.5; the humans coded every unit scoring 0.3 or more
+    scores = np.linspace(0.0, 1.0, 201)[:, None]
+    labels = scores >= 0.3
+    margin = no_code_margin(scores, labels, np.array([0.5]))
+    assert -0.21 <= margin <= -0.19
+    decided = decide_no_code(scores >= 0.5, scores, np.array([0.5]), np.array([True]), margin)
+    assert cohen_kappa_score(labels[:, 0], decided[:, 0]) > 0.97
+
+
+def test_no_code_margin_takes_codes_that_barely_pass_where_humans_left_them_uncoded() -> None:
+    scores = np.linspace(0.0, 1.0, 201)[:, None]
+    labels = scores >= 0.7
+    margin = no_code_margin(scores, labels, np.array([0.5]))
+    assert 0.19 <= margin <= 0.21
+    decided = decide_no_code(scores >= 0.5, scores, np.array([0.5]), np.array([True]), margin)
+    assert cohen_kappa_score(labels[:, 0], decided[:, 0]) > 0.97
+
+
+def test_no_code_margin_keeps_the_plain_rule_without_reason_to_move() -> None:
+    scores = np.linspace(0.0, 1.0, 201)[:, None]
+    thresholds = np.array([0.5])
+    assert no_code_margin(scores, scores >= 0.5, thresholds) == 0.0  # the rule is right
+    assert no_code_margin(scores, scores >= -1.0, thresholds) == 0.0  # no "no code" to learn
+    never = np.array([NEVER])  # a code no exemplar carries is never given
+    assert no_code_margin(scores, np.zeros_like(scores, dtype=bool), never) == 0.0
+    given = decide_no_code(scores < 0, scores, never, np.array([True]), -0.9)
+    assert not given.any()
+
+
+def test_multi_label_head_calibrates_its_no_code_margin(data: EvalData) -> None:
+    codes = "\n".join(f"  - {{id: {code}, name: {code}}}" for code in CODEBOOK.codable_ids)
+    book = parse_codebook_yaml(f"name: free\ncodes:\n{codes}\n")
+    train, test = _split(data)
+    head = LinearSuggester().fit(exemplars_of(data, train), book)
+    # on these data "no code" is likelier than the plain rule says: a code must pass by more
+    assert 0.0 < head.no_code_margin_ < 1.0
+    decisions = head.decide(data.vectors[test])
+    best_gap = (decisions.scores - head.thresholds_).max(axis=1)
+    coded = decisions.decided.any(axis=1)
+    np.testing.assert_array_equal(coded, best_gap >= head.no_code_margin_)
+    assert (~coded & (best_gap >= 0)).any()  # units the plain rule would have coded

@@ -21,6 +21,7 @@ from models.calibration import (
     CalibrationTarget,
     calibrate_thresholds,
     carried_thresholds,
+    no_code_margin,
     out_of_fold_scores,
 )
 from models.encoder import Embeddings
@@ -32,6 +33,7 @@ from models.suggesters.evidence import build_suggestions
 from models.suggesters.groups import (
     Group,
     argmax_columns,
+    decide_no_code,
     exclusive_groups,
     left_for_no_code,
     no_code_thresholds,
@@ -70,7 +72,10 @@ class BaseSuggester(ABC):
     """Fit on coded exemplars, then suggest codes for new units' embeddings.
 
     ``top_n`` codes are ranked per unit, each with ``n_evidence`` exemplars for and against;
-    thresholds are calibrated toward ``target`` on ``calibration_folds`` inner folds; a unit
+    thresholds are calibrated toward ``target`` on ``calibration_folds`` inner folds, and so is
+    "no code": a threshold on its class where the head learned one (``no_code_thresholds_``),
+    else by how much a unit's best code must pass its threshold for the unit to be coded
+    (``no_code_margin_``, :mod:`models.suggesters.groups`); a unit
     whose confidence is below ``abstain_below`` is left to a human. ``index_kind`` is passed
     to the exemplar indexes: "auto" switches to HNSW past a measured size, which pays off for
     one sentence at a time; batch scoring (cross-validation) is faster and reproducible exact.
@@ -154,6 +159,14 @@ class BaseSuggester(ABC):
             by_best_class, 0.0, calibrate_thresholds(oof, labels, self.target)
         )
         self.no_code_thresholds_ = no_code_thresholds(groups, oof, labels)
+        by_threshold = ~by_best_class
+        self.no_code_margin_ = (
+            0.0
+            if oof is None
+            else no_code_margin(
+                oof[:, by_threshold], labels[:, by_threshold], self.thresholds_[by_threshold]
+            )
+        )
         self.calibrated_count_ = len(exemplars)
         self.codebook_ = codebook
         self.code_ids_ = code_ids
@@ -243,6 +256,10 @@ class BaseSuggester(ABC):
                 keep[rows, best] = True
                 certainty[:, columns] = _top_share(group_scores)[:, None]
             decided[:, columns] = keep
+        by_threshold = ~argmax_columns(self.groups_, len(self.code_ids_))
+        decided = decide_no_code(
+            decided, scores, self.thresholds_, by_threshold, self.no_code_margin_
+        )
         decided = _keep_best(decided, scores, self.max_codes_)
         confidence = certainty.min(axis=1) if certainty.shape[1] else np.ones(len(scores))
         return Decisions(

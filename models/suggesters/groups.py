@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from codebook.model import Codebook
-from models.calibration import no_code_threshold
+from models.calibration import NEVER, no_code_threshold
 
 Scores = NDArray[np.float64]
 GroupRule = Literal["best", "best-or-none", "threshold"]
@@ -67,3 +67,28 @@ def argmax_columns(groups: list[Group], codes: int) -> NDArray[np.bool_]:
     for columns, rule in groups:
         argmax[columns] = rule != "threshold"
     return argmax
+
+
+def decide_no_code(
+    decided: NDArray[np.bool_],
+    scores: Scores,
+    thresholds: NDArray[np.float64],
+    columns: NDArray[np.bool_],
+    margin: float,
+) -> NDArray[np.bool_]:
+    """Among ``columns`` (codes decided by their thresholds), "no code" by the calibrated
+    ``margin`` (:func:`models.calibration.no_code_margin`): below 0, a unit none of them passes
+    gets its best one where that misses by less than ``-margin``; above 0, a unit whose best
+    one passes by less than ``margin`` gets none of them; 0 changes nothing."""
+    usable = columns & (thresholds < NEVER)
+    if margin == 0.0 or not usable.any():
+        return decided
+    gaps = np.where(usable, scores - thresholds, -np.inf)
+    best_gap = gaps.max(axis=1)
+    given = decided.copy()
+    if margin < 0.0:
+        rows = np.flatnonzero(~decided[:, columns].any(axis=1) & (best_gap >= margin))
+        given[rows, np.argmax(gaps, axis=1)[rows]] = True
+    else:
+        given[np.ix_(best_gap < margin, columns)] = False
+    return given
