@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import cohen_kappa_score, f1_score
 
-from codebook.datasets import load_swda_nocode
+from codebook.datasets import load_swda, load_swda_nocode
 from codebook.loader import load_codebook, parse_codebook_yaml
 from eval.agreement import NO_CODE, exclusive_agreement, multilabel_agreement
 from eval.crossval import EvalData, make_folds, prepare
@@ -25,7 +25,13 @@ from eval.inputs import EvalInput
 from eval.method_names import DEFAULT_METHODS
 from eval.methods import LogisticBaseline, exemplars_of, method_by_name
 from eval.scoring import as_label, per_code_rows, scheme_kind
-from models.calibration import NEVER, no_code_margin, no_code_threshold
+from models.calibration import (
+    NEVER,
+    _label_kappa,
+    kappa_class_weights,
+    no_code_margin,
+    no_code_threshold,
+)
 from models.suggesters import LinearSuggester
 from models.suggesters.groups import decide_no_code
 from models.testing import HashingEncoder
@@ -292,3 +298,50 @@ def test_multi_label_head_calibrates_its_no_code_margin(data: EvalData) -> None:
     coded = decisions.decided.any(axis=1)
     np.testing.assert_array_equal(coded, best_gap >= head.no_code_margin_)
     assert (~coded & (best_gap >= 0)).any()  # units the plain rule would have coded
+
+
+# --- single-label: the best code, weighted for kappa ------------------------------------------
+
+
+def test_class_weights_give_a_rare_code_its_share() -> None:
+    # the rare code 1 scores at most 0.45, so the most likely class never picks it
+    rng = np.random.default_rng(5)
+    rare = rng.random(600) < 0.15
+    second = np.where(rare, rng.uniform(0.35, 0.45, 600), rng.uniform(0.0, 0.3, 600))
+    scores = np.column_stack([1.0 - second, second])
+    labels = np.column_stack([~rare, rare])
+    weights = kappa_class_weights(scores, labels)
+    assert weights[1] / weights[0] > 1.2
+    weighted = np.argmax(scores * weights, axis=1)
+    assert cohen_kappa_score(rare, weighted == 1) > 0.9
+    assert cohen_kappa_score(rare, np.argmax(scores, axis=1) == 1) == 0.0
+
+
+def test_class_weights_stay_one_where_the_most_likely_class_is_right() -> None:
+    scores = np.eye(3)[np.arange(90) % 3] * 0.6 + 0.1
+    np.testing.assert_array_equal(kappa_class_weights(scores, scores > 0.5), np.ones(3))
+
+
+def test_label_kappa_is_sklearns() -> None:
+    rng = np.random.default_rng(8)
+    truth, predicted = rng.integers(0, 5, 300), rng.integers(0, 4, 300)
+    predicted[:150] = truth[:150]
+    assert _label_kappa(truth, predicted) == pytest.approx(cohen_kappa_score(truth, predicted))
+    assert _label_kappa(np.zeros(5, dtype=np.intp), np.zeros(5, dtype=np.intp)) == 0.0
+
+
+def test_single_label_head_decides_by_its_weighted_scores(shared_dir: Path) -> None:
+    frame = load_swda(root=shared_dir, splits=["val"])
+    frame = frame[frame["transcript_id"].isin(sorted(set(frame["transcript_id"]))[:9])]
+    book = load_codebook("swda")
+    tags = prepare(frame, book, HashingEncoder())
+    train, test = _split(tags)
+    head = LinearSuggester().fit(exemplars_of(tags, train), book)
+    ((columns, rule),) = head.groups_
+    (weights,) = head.class_weights_
+    assert rule == "best"
+    assert not np.allclose(weights, 1.0)  # calibrated on the inner folds
+    decisions = head.decide(tags.vectors[test])
+    chosen = columns[np.argmax(decisions.scores[:, columns] * weights, axis=1)]
+    np.testing.assert_array_equal(np.argmax(decisions.decided, axis=1), chosen)
+    assert (decisions.decided.sum(axis=1) == 1).all()

@@ -33,6 +33,7 @@ from models.suggesters.evidence import build_suggestions
 from models.suggesters.groups import (
     Group,
     argmax_columns,
+    class_weights,
     decide_no_code,
     exclusive_groups,
     left_for_no_code,
@@ -149,16 +150,16 @@ class BaseSuggester(ABC):
 
         oof = None
         by_best_class = argmax_columns(groups, len(code_ids))
-        # A category decided by its best code needs no threshold; when every code is in one,
-        # the inner cross-validation would be wasted work. "No code" as a class gets one.
-        if not by_best_class.all() or any(rule == "best-or-none" for _, rule in groups):
-            oof = out_of_fold_scores(
-                fit_and_score, exemplars, len(code_ids), self.calibration_folds, self.random_state
-            )
+        # Inner folds: thresholds, "no code" and the weights of categories decided by their
+        # best code are all chosen on out-of-fold scores.
+        oof = out_of_fold_scores(
+            fit_and_score, exemplars, len(code_ids), self.calibration_folds, self.random_state
+        )
         self.thresholds_ = np.where(
             by_best_class, 0.0, calibrate_thresholds(oof, labels, self.target)
         )
         self.no_code_thresholds_ = no_code_thresholds(groups, oof, labels)
+        self.class_weights_ = class_weights(groups, oof, labels)
         by_threshold = ~by_best_class
         self.no_code_margin_ = (
             0.0
@@ -191,11 +192,12 @@ class BaseSuggester(ABC):
         moved = by_best_class != argmax_columns(self.groups_, len(self.code_ids_))
         self.thresholds_ = np.where(moved, fresh, carried_thresholds(self.thresholds_, fresh))
         # A category's "no code" threshold is kept while it stays decided the same way.
-        self.no_code_thresholds_ = np.where(
-            [rule == old for (_, rule), (_, old) in zip(groups, self.groups_, strict=True)],
-            self.no_code_thresholds_,
-            np.nan,
-        )
+        same_rule = [rule == old for (_, rule), (_, old) in zip(groups, self.groups_, strict=True)]
+        self.no_code_thresholds_ = np.where(same_rule, self.no_code_thresholds_, np.nan)
+        self.class_weights_ = [
+            kept if same else np.ones(len(columns))
+            for kept, same, (columns, _) in zip(self.class_weights_, same_rule, groups, strict=True)
+        ]
         self._learned(exemplars, labels, groups, state, index)
         return self
 
@@ -239,9 +241,10 @@ class BaseSuggester(ABC):
     def _decisions(self, scores: Scores) -> Decisions:
         decided = scores >= self.thresholds_
         certainty = _threshold_certainty(scores, self.thresholds_)
-        for (columns, rule), no_code_at in zip(self.groups_, self.no_code_thresholds_, strict=True):
+        calibrated = zip(self.groups_, self.no_code_thresholds_, self.class_weights_, strict=True)
+        for (columns, rule), no_code_at, weights in calibrated:
             group_scores = scores[:, columns]
-            best = np.argmax(group_scores, axis=1)
+            best = np.argmax(group_scores * weights, axis=1)
             rows = np.arange(len(scores))
             keep = np.zeros_like(group_scores, dtype=bool)
             if rule == "threshold":

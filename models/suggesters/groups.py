@@ -1,7 +1,8 @@
 """How a suggester decides each exclusive category of a codebook.
 
 Three rules, chosen per category from the training units and the head: its best code where
-every unit carries exactly one of its codes (AnnoMI, SwDA); its most likely class, a code or
+every unit carries exactly one of its codes (AnnoMI, SwDA), its codes' scores weighted for the
+best kappa on inner folds; its most likely class, a code or
 "no code", where the head learned "no code" as a class (its scores of the category and "no
 code" sum to one) and a unit carries at most one; else its best code if that passes the code's
 threshold. "No code" as a class has a threshold of its own, calibrated on inner folds.
@@ -15,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from codebook.model import Codebook
-from models.calibration import NEVER, no_code_threshold
+from models.calibration import NEVER, kappa_class_weights, no_code_threshold
 
 Scores = NDArray[np.float64]
 GroupRule = Literal["best", "best-or-none", "threshold"]
@@ -53,6 +54,21 @@ def no_code_thresholds(
         if rule == "best-or-none" and oof is not None:
             thresholds[number] = no_code_threshold(oof[:, columns], labels[:, columns])
     return thresholds
+
+
+def class_weights(
+    groups: list[Group], oof: Scores | None, labels: NDArray[np.bool_]
+) -> list[NDArray[np.float64]]:
+    """Per group, the weights its codes' scores are multiplied by before a category decided by
+    its best code takes it (:func:`models.calibration.kappa_class_weights`); all 1 elsewhere
+    and without inner folds."""
+    weights = []
+    for columns, rule in groups:
+        if rule == "best" and oof is not None and len(columns) > 1:
+            weights.append(kappa_class_weights(oof[:, columns], labels[:, columns]))
+        else:
+            weights.append(np.ones(len(columns)))
+    return weights
 
 
 def left_for_no_code(group_scores: Scores) -> NDArray[np.float64]:
