@@ -1,4 +1,5 @@
-"""Public human-coded datasets as coded-units tables: AnnoMI and SwDA, and a registry by name.
+"""Public human-coded datasets as coded-units tables: AnnoMI, SwDA and SwDA recoded so that most
+utterances carry no code, and a registry by name.
 
 The datasets live in the ``shared`` folder beside the project (``shared/data/annomi``,
 ``shared/data/swda``); nothing is copied into the package. Every loader checks the codes it
@@ -14,6 +15,7 @@ from typing import Literal
 
 import pandas as pd
 
+from codebook import chatterbot
 from codebook.coded import CODED_COLUMNS, check_codes, coded_frame
 from codebook.errors import CodedDataError, DatasetUnavailableError, Problem, UnknownNameError
 from codebook.loader import load_codebook
@@ -28,10 +30,27 @@ DATASETS: dict[str, str] = {
     "annomi-full:therapist": "AnnoMI therapist turns, main therapist behaviour, every annotator",
     "annomi-full:client": "AnnoMI client turns, client talk type, every annotator",
     "swda": "Switchboard dialogue acts: 1,155 conversations, 199,740 utterances, 41 tags",
+    "swda-nocode": "SwDA as stance and questions: 5 codes, 73% of utterances uncoded",
+    "chatterbot": "ChatterBot corpus openings by topic (18 codes; needs the dev extra)",
 }
 """Dataset name -> one-line description, for ``load_dataset`` and listings."""
 
 SWDA_SPLITS: tuple[str, ...] = ("train", "val", "test")
+
+SWDA_NOCODE_TAGS: dict[str, tuple[str, ...]] = {
+    "opinion": ("sv",),
+    "agreement": ("aa", "aap_am"),
+    "disagreement": ("ar", "arp_nd"),
+    "question": ("qy", "qw", "qo", "qh", "qy^d", "qw^d", "qrr", "^g"),
+    "answer": ("ny", "nn", "na", "ng", "no"),
+}
+"""The ``swda-nocode`` codes and the SwDA tags each takes; every other tag is "no code".
+
+Fixed before any evaluation ran, as a study of stance and questions would code a conversation:
+the acts that carry a view or an exchange of questions and answers, grouped as a qualitative
+codebook groups them. Statements of fact (sd, 38%), back-channels, abandoned talk, fillers and
+conventional formulas are left uncoded, so most utterances (73%) carry no code, as most
+sentences of an interview study do."""
 
 # Per AnnoMI scheme: the interlocutor whose turns are coded, the label column, the codebook.
 _ANNOMI_SCHEMES: dict[str, tuple[str, str, str]] = {
@@ -237,6 +256,25 @@ def _conversation_rows(path: Path, split: str) -> list[tuple[object, ...]]:
     return rows
 
 
+def load_swda_nocode(
+    *, root: Path | None = None, splits: Sequence[str] = SWDA_SPLITS
+) -> pd.DataFrame:
+    """SwDA recoded with the ``swda-nocode`` codebook: an utterance whose tag is in
+    :data:`SWDA_NOCODE_TAGS` gets that code, every other utterance an empty code set."""
+    code_of_tag = {tag: code for code, tags in SWDA_NOCODE_TAGS.items() for tag in tags}
+    frame = load_swda(root=root, splits=splits)
+    frame["codes"] = pd.Series(
+        [
+            frozenset(code_of_tag[tag] for tag in codes if tag in code_of_tag)
+            for codes in frame["codes"]
+        ],
+        index=frame.index,
+        dtype=object,
+    )
+    check_codes(frame, load_codebook("swda-nocode"))
+    return frame
+
+
 _LOADERS: dict[str, tuple[str, Callable[[Path | None], pd.DataFrame]]] = {
     "annomi:therapist": ("annomi-therapist", lambda root: load_annomi("therapist", root=root)),
     "annomi:client": ("annomi-client", lambda root: load_annomi("client", root=root)),
@@ -249,6 +287,9 @@ _LOADERS: dict[str, tuple[str, Callable[[Path | None], pd.DataFrame]]] = {
         lambda root: load_annomi("client", variant="full", root=root),
     ),
     "swda": ("swda", lambda root: load_swda(root=root)),
+    "swda-nocode": ("swda-nocode", lambda root: load_swda_nocode(root=root)),
+    # an installed package, not ../shared: root does not apply
+    "chatterbot": (chatterbot.CODEBOOK_NAME, lambda root: chatterbot.load_chatterbot()),
 }
 
 

@@ -32,6 +32,8 @@ SHIPPED_CODEBOOKS: dict[str, str] = {
     "annomi-therapist": "AnnoMI main therapist behaviour (4 exclusive codes)",
     "annomi-client": "AnnoMI client talk type (3 exclusive codes)",
     "swda": "Switchboard dialogue acts, SWBD-DAMSL collapsed to 41 exclusive tags",
+    "swda-nocode": "SwDA as stance and questions (5 exclusive codes; most utterances uncoded)",
+    "chatterbot-topics": "ChatterBot corpus topics (18 exclusive codes; small talk uncoded)",
 }
 
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from nltk.metrics.agreement import AnnotationTask
 from nltk.metrics.distance import masi_distance
+from sklearn.metrics import f1_score
 
 from codebook.errors import InputError
 from eval.agreement_common import (
+    NO_CODE,
     kappa_or_none,
     mean_of_defined,
     require_known_codes,
@@ -53,6 +56,8 @@ class MultiLabelAgreement:
     ``pooled_kappa`` is Cohen's kappa over all unit x code presence decisions pooled;
     ``mean_kappa`` the mean of the per-code kappas that are defined; ``alpha_masi`` Krippendorff's
     alpha with MASI distance on the two coders' code sets. Each is None when undefined.
+    ``no_code`` scores "no code" (an empty code set) like a code, present-vs-absent per unit;
+    ``macro_f1`` averages F1 over the codes and "no code", those present in truth or prediction.
     """
 
     n: int
@@ -60,6 +65,8 @@ class MultiLabelAgreement:
     pooled_kappa: float | None
     mean_kappa: float | None
     alpha_masi: float | None
+    no_code: CodeAgreement
+    macro_f1: float | None
 
 
 def masi_distance_empty_safe(first: frozenset[str], second: frozenset[str]) -> float:
@@ -139,13 +146,29 @@ def multilabel_agreement(
         "truth": {str(unit): frozenset(codes) for unit, codes in enumerate(truth)},
         "predicted": {str(unit): frozenset(codes) for unit, codes in enumerate(predicted)},
     }
+    truth_none = np.logical_not(truth_matrix.any(axis=1))
+    predicted_none = np.logical_not(predicted_matrix.any(axis=1))
     return MultiLabelAgreement(
         n=len(truth),
         per_code=per_code,
         pooled_kappa=kappa_or_none(truth_matrix.ravel(), predicted_matrix.ravel()),
         mean_kappa=mean_of_defined(agreement.kappa for agreement in per_code),
         alpha_masi=krippendorff_alpha_masi(coders),
+        no_code=_code_agreement(NO_CODE, truth_none, predicted_none),
+        macro_f1=_macro_f1_with_no_code(
+            np.column_stack([truth_matrix, truth_none]),
+            np.column_stack([predicted_matrix, predicted_none]),
+        ),
     )
+
+
+def _macro_f1_with_no_code(truth: np.ndarray, predicted: np.ndarray) -> float | None:
+    """Macro F1 over the columns (codes, then "no code") used in truth or prediction."""
+    used = np.flatnonzero(truth.any(axis=0) | predicted.any(axis=0))
+    if len(used) == 0:
+        return None
+    value: Any = f1_score(truth[:, used], predicted[:, used], average="macro", zero_division=0)
+    return float(value)
 
 
 def presence_matrix(code_sets: Sequence[frozenset[str]], code_ids: Sequence[str]) -> np.ndarray:

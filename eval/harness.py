@@ -219,7 +219,7 @@ def _scheme_figures(
             "confusion": confusion_of(truth, machine, code_ids),
         }
     sets = multilabel_agreement(truth, machine, code_ids)
-    return {"mean_kappa": sets.mean_kappa, "alpha_masi": sets.alpha_masi}
+    return {"mean_kappa": sets.mean_kappa, "alpha_masi": sets.alpha_masi, "macro_f1": sets.macro_f1}
 
 
 def _human_reference(

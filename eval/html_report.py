@@ -179,7 +179,7 @@ def _comparison_row(method: MethodResult, single_label: bool, is_best: bool) -> 
     scores = (
         [number(method.accuracy), number(method.macro_f1)]
         if single_label
-        else [number(method.mean_kappa), number(method.alpha_masi)]
+        else [number(method.mean_kappa), number(method.macro_f1), number(method.alpha_masi)]
     )
     humans = method.vs_humans
     cells = [
@@ -205,7 +205,7 @@ def _methods_side_by_side(report: Report) -> str:
     score_headers = (
         ["Accuracy", "Macro-F1"]
         if single_label
-        else ["Mean per-code kappa", "Krippendorff's alpha (MASI)"]
+        else ["Mean per-code kappa", "Macro-F1", "Krippendorff's alpha (MASI)"]
     )
     headers = [
         "Method",
@@ -226,6 +226,7 @@ def _methods_side_by_side(report: Report) -> str:
     note = (
         '<p class="muted">Kappa: Cohen\'s kappa over labels (single-label) or pooled over '
         "unit &times; code decisions (multi-label); intervals from a bootstrap over transcripts. "
+        "Macro-F1 counts &ldquo;no code&rdquo; as one more label. "
         "Machine vs majority / each coder: on the units several humans coded.</p>"
     )
     return f"<h2>Methods side by side</h2><table><tr>{head}</tr>{''.join(rows)}</table>{note}"

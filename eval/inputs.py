@@ -26,6 +26,8 @@ NAMED_DATA = {
     "annomi:therapist": "annomi-full:therapist",
     "annomi:client": "annomi-full:client",
     "swda": None,
+    "swda-nocode": None,
+    "chatterbot": None,
 }
 REFI_SUFFIXES = (".qdpx", ".qdc")
 PUBLISHED_HUMAN_KAPPA = {

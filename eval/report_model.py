@@ -42,7 +42,8 @@ class TrustVerdict(_Frozen):
 
 
 class CodeRow(_Frozen):
-    """One code's machine-vs-human agreement on presence/absence per unit."""
+    """One code's machine-vs-human agreement on presence/absence per unit; "no code" (an
+    empty code set) has a row of its own, code ``(no code)``, where any unit carries none."""
 
     code: str
     name: str
@@ -87,7 +88,11 @@ class MethodResult(_Frozen):
     )
     kappa_ci: Interval | None
     accuracy: float | None = None
-    macro_f1: float | None = None
+    macro_f1: float | None = Field(
+        default=None,
+        description="mean F1 over the labels (single-label) or the codes (multi-label) used, "
+        '"no code" one of them',
+    )
     mean_kappa: float | None = None
     alpha_masi: float | None = None
     per_code: list[CodeRow]

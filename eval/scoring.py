@@ -1,8 +1,11 @@
 """From cross-validated predictions to the figures of a report.
 
-Single-label schemes (one exclusive category covering every code, each unit carrying one code)
-are scored as labels: Cohen's kappa, accuracy, macro-F1, confusion. Everything else is scored
-as code sets: per-code kappa on presence, pooled kappa, mean kappa, Krippendorff's alpha (MASI).
+Single-label schemes (one exclusive category covering every code, each unit carrying at most
+one code) are scored as labels, "no code" one of them: Cohen's kappa, accuracy, macro-F1,
+confusion. Everything else is scored as code sets: per-code kappa on presence, pooled kappa,
+mean kappa, Krippendorff's alpha (MASI), macro-F1 over the codes and "no code". Either way,
+where a unit carries no code (in the humans' coding or the machine's), "no code" gets its own
+per-code row, scored like any code.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from numpy.typing import NDArray
 from codebook.model import Codebook
 from eval.agreement import (
     NO_CODE,
+    CodeAgreement,
     bootstrap_ci,
     cohen_kappa_statistic,
     exclusive_agreement,
@@ -31,8 +35,8 @@ COVERAGES = tuple(round(x, 2) for x in np.arange(0.1, 1.0001, 0.05))
 def scheme_kind(codebook: Codebook, code_sets: Sequence[frozenset[str]]) -> SchemeKind:
     groups = list(codebook.exclusive_groups.values())
     one_group = len(groups) == 1 and set(groups[0]) == set(codebook.codable_ids)
-    one_code_each = all(len(codes) == 1 for codes in code_sets)
-    return "single-label" if one_group and one_code_each else "multi-label"
+    at_most_one_each = all(len(codes) <= 1 for codes in code_sets)
+    return "single-label" if one_group and at_most_one_each else "multi-label"
 
 
 def as_label(codes: frozenset[str]) -> str:
@@ -94,18 +98,40 @@ def per_code_rows(
                 [code.code],
             )
             interval = _interval(statistic, groups, PER_CODE_RESAMPLES)
-        rows.append(
-            CodeRow(
-                code=code.code,
-                name=codebook.get(code.code).name,
-                prevalence=code.prevalence_truth,
-                n_true=code.n_true,
-                n_predicted=code.n_predicted,
-                kappa=code.kappa,
-                kappa_ci=interval,
-            )
-        )
+        rows.append(_code_row(code, codebook.get(code.code).name, interval))
+    no_code = agreement.no_code
+    if no_code.n_true or no_code.n_predicted:
+        interval = None
+        if no_code.kappa is not None:
+            interval = _no_code_interval(truth, predicted, groups)
+        rows.append(_code_row(no_code, "no code", interval))
     return rows
+
+
+def _code_row(code: CodeAgreement, name: str, interval: Interval | None) -> CodeRow:
+    return CodeRow(
+        code=code.code,
+        name=name,
+        prevalence=code.prevalence_truth,
+        n_true=code.n_true,
+        n_predicted=code.n_predicted,
+        kappa=code.kappa,
+        kappa_ci=interval,
+    )
+
+
+def _no_code_interval(
+    truth: Sequence[frozenset[str]], predicted: Sequence[frozenset[str]], groups: Sequence[str]
+) -> Interval | None:
+    """The "no code" row's interval: an empty set read as the one code NO_CODE."""
+    if len(set(groups)) < 2:
+        return None
+    statistic = pooled_kappa_statistic(
+        [frozenset() if codes else frozenset({NO_CODE}) for codes in truth],
+        [frozenset() if codes else frozenset({NO_CODE}) for codes in predicted],
+        [NO_CODE],
+    )
+    return _interval(statistic, groups, PER_CODE_RESAMPLES)
 
 
 def confusion_of(

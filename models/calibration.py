@@ -20,6 +20,10 @@ CalibrationTarget = Literal["kappa", "f1"]
 DEFAULT_THRESHOLD = 0.5
 NEVER = 1.01  # above any score in [0, 1]: a code with no positive exemplar is never suggested
 _GRID_SIZE = 41
+MIN_NO_CODE_UNITS = 5  # uncoded training units below which "no code" is not calibrated
+# class weights of a category decided by its best code: from 0.4 to 2.5 on a log scale
+_WEIGHT_GRID = np.exp(np.linspace(np.log(0.4), np.log(2.5), 15))
+_WEIGHT_ROUNDS = 2
 
 Scores = NDArray[np.float64]
 FitAndScore = Callable[[Exemplars, NDArray[np.float32]], Scores]
@@ -143,3 +147,85 @@ def agreement_at_thresholds(
     undefined = np.isclose(expected, 1.0)
     kappa = (observed - expected) / np.where(undefined, 1.0, 1.0 - expected)
     return np.where(undefined, np.where(np.isclose(observed, 1.0), 1.0, 0.0), kappa)
+
+
+def no_code_threshold(scores: Scores, labels: NDArray[np.bool_]) -> float:
+    """For an exclusive category whose head learned "no code" as a class: the probability of
+    "no code" (what the codes' scores leave) at or above which a unit gets no code, else its
+    best code; chosen on out-of-fold ``scores`` of the category's codes for the best Cohen's
+    kappa over the category's labels, "no code" one of them, against ``labels``. NaN where no
+    threshold beats deciding by the most likely class (which stays the rule then)."""
+    left = np.clip(1.0 - scores.sum(axis=1), 0.0, 1.0)
+    no_code = scores.shape[1]
+    best = np.argmax(scores, axis=1)
+    truth = np.where(labels.any(axis=1), np.argmax(labels, axis=1), no_code)
+    most_likely = np.where(left > scores.max(axis=1, initial=0.0), no_code, best)
+    baseline = _label_kappa(truth, most_likely)
+    candidates = _candidate_thresholds(left)
+    values = np.array([_label_kappa(truth, np.where(left >= t, no_code, best)) for t in candidates])
+    if len(values) == 0 or values.max() <= baseline + 1e-12:
+        return float("nan")
+    tied = candidates[values >= values.max() - 1e-12]
+    return float(tied[np.argmin(np.abs(tied - 0.5))])
+
+
+def _label_kappa(truth: NDArray[np.intp], predicted: NDArray[np.intp]) -> float:
+    """Cohen's kappa over integer labels from their confusion counts (sklearn's value, without
+    its per-call cost: calibrating 41 codes takes a thousand of these); 0 where undefined."""
+    classes = int(max(truth.max(initial=0), predicted.max(initial=0))) + 1
+    cells = np.bincount(truth * classes + predicted, minlength=classes * classes)
+    table = cells.reshape(classes, classes).astype(np.float64)
+    total = table.sum()
+    if total == 0:
+        return 0.0
+    observed = np.trace(table) / total
+    expected = float(table.sum(axis=0) @ table.sum(axis=1)) / (total * total)
+    return 0.0 if np.isclose(expected, 1.0) else float((observed - expected) / (1.0 - expected))
+
+
+def no_code_margin(
+    scores: Scores, labels: NDArray[np.bool_], thresholds: NDArray[np.float64]
+) -> float:
+    """For codes decided by their thresholds: the margin by which a unit's best code must pass
+    its threshold for the unit to be coded, so that "no code" is decided where it agrees best
+    with the humans' "no code" (Cohen's kappa on out-of-fold ``scores``). Below 0, a unit that
+    no code passes still gets its best one when that misses by less; above 0, a unit whose best
+    code passes by less gets no code. 0, the plain rule, unless another margin beats it. Codes
+    no exemplar carries (threshold NEVER) never count."""
+    truth_none: NDArray[np.bool_] = np.logical_not(labels.any(axis=1))
+    # Without humans' "no code" decisions to learn from (a project whose coders only stored
+    # coded sentences), "no code" keeps the plain rule rather than vanishing.
+    usable = thresholds < NEVER
+    if not usable.any() or truth_none.sum() < MIN_NO_CODE_UNITS:
+        return 0.0
+    best_gap = (scores[:, usable] - thresholds[usable]).max(axis=1)
+    distinct = np.unique(-best_gap)
+    candidates = (distinct[:-1] + distinct[1:]) / 2.0
+    if len(candidates) > _GRID_SIZE:
+        candidates = np.unique(np.quantile(candidates, np.linspace(0.0, 1.0, _GRID_SIZE)))
+    # "no code" where -best_gap >= t, i.e. best_gap <= -t; the plain rule first (t just above 0)
+    candidates = np.concatenate([[1e-12], candidates])
+    values = agreement_at_thresholds(-best_gap, truth_none, candidates, "kappa")
+    if values.max() <= values[0] + 1e-12:
+        return 0.0
+    return -float(candidates[np.argmax(values)])
+
+
+def kappa_class_weights(scores: Scores, labels: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """For a category decided by its best code: a weight per code, by which its score is
+    multiplied before the best is taken, chosen on out-of-fold ``scores`` for the best Cohen's
+    kappa over the category's labels (a rare code the most likely class rarely picks gets a
+    weight above 1). Coordinate ascent over a grid fixed in advance, twice round the codes,
+    from all weights 1 (the most likely class), keeping a change only where it helps."""
+    truth = np.argmax(labels, axis=1)
+    weights = np.ones(scores.shape[1])
+    best = _label_kappa(truth, np.argmax(scores, axis=1))
+    for _ in range(_WEIGHT_ROUNDS):
+        for code in range(scores.shape[1]):
+            for value in _WEIGHT_GRID:
+                trial = weights.copy()
+                trial[code] = value
+                kappa = _label_kappa(truth, np.argmax(scores * trial, axis=1))
+                if kappa > best + 1e-9:
+                    best, weights = kappa, trial
+    return weights

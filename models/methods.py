@@ -18,8 +18,8 @@ COLD_START_METHOD: Method = "prototype"
 """What a project with no coded exemplars gets, whatever method was asked for."""
 
 METHOD_HELP: dict[str, str] = {
-    "linear": "logistic regression per code (one multinomial model per single-label category); "
-    "the default: the best measured on every dataset",
+    "linear": "logistic regression per code (one multinomial model per exclusive category, "
+    "'no code' one of its classes); the default: the best measured on every dataset",
     "knn": "similarity-weighted vote of the k nearest exemplars",
     "prototype": "cosine similarity to each code's centroid; the cold start from the codebook",
     "blend": "linear and knn averaged",

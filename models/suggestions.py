@@ -32,7 +32,8 @@ class CodeScore(BaseModel):
     score: float = Field(ge=0.0, le=1.0)
     threshold: float = Field(
         description="the score at which the code is suggested, calibrated on the exemplars; "
-        "0 for codes of a single-label category, which always takes its best code"
+        "0 for codes of an exclusive category the head decides by its most likely class: "
+        'its best code, or no code where the head learned "no code" as a class'
     )
     suggested: bool
     supporting: list[Evidence]

@@ -16,12 +16,15 @@ from codebook import datasets
 from codebook.coded import CODED_COLUMNS
 from codebook.datasets import (
     DATASETS,
+    SWDA_NOCODE_TAGS,
     default_shared_dir,
     load_annomi,
     load_dataset,
     load_swda,
+    load_swda_nocode,
 )
 from codebook.errors import CodedDataError, DatasetUnavailableError, UnknownNameError
+from codebook.loader import load_codebook
 
 FULLY_CODED = ["7", "27", "55", "56", "66", "109", "130"]
 ANNOMI_HEADER = (
@@ -192,6 +195,43 @@ def test_swda_rejects_an_unknown_split(shared_dir: Path) -> None:
         load_swda(root=shared_dir, splits=["train", "dev"])
 
 
+@pytest.mark.slow
+def test_swda_nocode_counts(swda: pd.DataFrame, shared_dir: Path) -> None:
+    codebook, recoded = load_dataset("swda-nocode", root=shared_dir)
+    assert recoded[["transcript_id", "unit_id", "text"]].equals(
+        swda[["transcript_id", "unit_id", "text"]]
+    )
+    assert label_counts(recoded) == {
+        "opinion": 26421,
+        "agreement": 11227,
+        "question": 9531,
+        "answer": 5837,
+        "disagreement": 551,
+    }
+    assert (recoded["codes"].map(len) == 0).sum() == 146173  # 73.2% carry no code
+    assert set(codebook.codable_ids) == set(SWDA_NOCODE_TAGS)
+
+
+def test_swda_nocode_maps_tags_and_leaves_the_rest_uncoded(tmp_path: Path) -> None:
+    lines = "A|I think so.|sv\nB|Uh-huh.|b\nA|Is it?|qy^d\nB|Well, no.|arp_nd\nA|Right.|aap_am\n"
+    frame = load_swda_nocode(root=write_swda(tmp_path, lines), splits=["val"])
+    assert frame["codes"].tolist() == [
+        frozenset({"opinion"}),
+        frozenset(),
+        frozenset({"question"}),
+        frozenset({"disagreement"}),
+        frozenset({"agreement"}),
+    ]
+    assert frame["previous_text"].tolist()[1] == "I think so."
+
+
+def test_swda_nocode_tags_are_swda_tags_each_once() -> None:
+    tags = [tag for chosen in SWDA_NOCODE_TAGS.values() for tag in chosen]
+    assert len(tags) == len(set(tags))
+    assert set(tags) <= set(load_codebook("swda").codable_ids)
+    assert set(SWDA_NOCODE_TAGS) == set(load_codebook("swda-nocode").codable_ids)
+
+
 def write_swda(root: Path, lines: str) -> Path:
     folder = root / "data" / "swda" / "swda_data" / "val"
     folder.mkdir(parents=True)
@@ -227,6 +267,8 @@ def test_registry_names() -> None:
         "annomi-full:therapist",
         "annomi-full:client",
         "swda",
+        "swda-nocode",
+        "chatterbot",
     ]
 
 
@@ -244,7 +286,7 @@ def test_load_dataset_rejects_an_unknown_name() -> None:
         load_dataset("annomi")
     assert str(caught.value) == (
         "unknown dataset 'annomi'; expected one of: annomi:therapist, annomi:client, "
-        "annomi-full:therapist, annomi-full:client, swda"
+        "annomi-full:therapist, annomi-full:client, swda, swda-nocode, chatterbot"
     )
 
 

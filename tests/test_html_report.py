@@ -296,8 +296,8 @@ def test_hostile_method_name_is_escaped() -> None:
 
 def test_none_renders_as_not_available(single_page: str, multi_page: str) -> None:
     empty_row = _method_row(multi_page, "keyword-baseline")
-    # kappa, mean kappa, alpha, coverage, vs majority, vs each coder, multi-coded units
-    assert empty_row.count(f">{NOT_AVAILABLE}<") == 7
+    # kappa, mean kappa, macro-F1, alpha, coverage, vs majority, vs each coder, multi-coded units
+    assert empty_row.count(f">{NOT_AVAILABLE}<") == 8
     assert f'<td class="num">{NOT_AVAILABLE}</td>' in _method_row(single_page, "knn")  # macro-F1
     text = re.sub(r"data:image/png;base64,[^\"]+", "", multi_page)
     assert not re.search(r"\bnan\b", text, re.IGNORECASE)

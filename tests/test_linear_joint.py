@@ -118,3 +118,40 @@ def test_too_few_iterations_warn_like_scikit_learn() -> None:
     labels = _multi_label(100)
     with pytest.warns(ConvergenceWarning, match="raise max_iter"):
         LinearSuggester(max_iter=2)._fit_state(_exemplars(labels), labels, [])
+
+
+def _some_uncoded(count: int, seed: int = 0) -> NDArray[np.bool_]:
+    """Columns 0-2: a category 40% of units carry none of; 3-4: one code seen beside "no
+    code"; 5-6: both codes seen, every unit carrying one."""
+    rng = np.random.default_rng(seed)
+    labels = np.zeros((count, 7), dtype=bool)
+    rows = np.arange(count)
+    coded = rng.random(count) >= 0.4
+    labels[rows[coded], rng.integers(0, 3, count)[coded]] = True
+    labels[rows, 3] = rng.random(count) < 0.3
+    labels[rows, rng.integers(5, 7, count)] = True
+    return labels
+
+
+def test_joint_equals_per_code_with_no_code_as_a_class() -> None:
+    exclusive = [np.array([0, 1, 2]), np.array([3, 4]), np.array([5, 6])]
+    joint, per_code, exemplars = _states(_some_uncoded(400), exclusive)
+    for state in (joint, per_code):
+        models = sorted((list(m.columns), m.none) for m in state.multinomials)
+        assert models == [([0, 1, 2], True), ([5, 6], False)]
+        assert np.isnan(state.constant[3])  # one code beside "no code": one-vs-rest
+        assert state.constant[4] == 0.0
+    scores = _scores(joint, exemplars)
+    np.testing.assert_allclose(scores, _scores(per_code, exemplars), atol=1e-3)
+    assert (scores[:, :3].sum(axis=1) < 1.0).all()  # the rest is "no code"'s
+
+
+def test_warm_start_carries_the_no_code_class() -> None:
+    exclusive = [np.array([0, 1, 2]), np.array([3, 4]), np.array([5, 6])]
+    labels = _some_uncoded(400)
+    exemplars = _exemplars(labels)
+    head = LinearSuggester(tol=TIGHT, max_iter=5000)
+    cold = head._fit_state(exemplars, labels, exclusive)
+    # started at the optimum, "no code"'s weights included, two iterations stay there
+    warm = LinearSuggester(tol=TIGHT, max_iter=2)._fit_state(exemplars, labels, exclusive, cold)
+    np.testing.assert_allclose(_scores(warm, exemplars), _scores(cold, exemplars), atol=1e-4)

@@ -25,6 +25,8 @@ SHIPPED_VERSIONS = {
     "annomi-therapist": "c41181bd2ce63162",
     "annomi-client": "e25c8c60c8c25a0a",
     "swda": "9510c1afd7b5c695",
+    "swda-nocode": "e9825b2192fe352d",
+    "chatterbot-topics": "65eb30f41da6bbfd",
 }
 
 

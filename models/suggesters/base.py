@@ -21,6 +21,7 @@ from models.calibration import (
     CalibrationTarget,
     calibrate_thresholds,
     carried_thresholds,
+    no_code_margin,
     out_of_fold_scores,
 )
 from models.encoder import Embeddings
@@ -29,6 +30,15 @@ from models.exemplars import Exemplars
 from models.index import ExemplarIndex, RequestedKind
 from models.suggesters.compact import CompactSuggestions, build_compact
 from models.suggesters.evidence import build_suggestions
+from models.suggesters.groups import (
+    Group,
+    argmax_columns,
+    class_weights,
+    decide_no_code,
+    exclusive_groups,
+    left_for_no_code,
+    no_code_thresholds,
+)
 from models.suggesters.search import ExemplarSearch, Neighbours
 from models.suggestions import UnitSuggestion
 
@@ -63,13 +73,19 @@ class BaseSuggester(ABC):
     """Fit on coded exemplars, then suggest codes for new units' embeddings.
 
     ``top_n`` codes are ranked per unit, each with ``n_evidence`` exemplars for and against;
-    thresholds are calibrated toward ``target`` on ``calibration_folds`` inner folds; a unit
+    thresholds are calibrated toward ``target`` on ``calibration_folds`` inner folds, and so is
+    "no code": a threshold on its class where the head learned one (``no_code_thresholds_``),
+    else by how much a unit's best code must pass its threshold for the unit to be coded
+    (``no_code_margin_``, :mod:`models.suggesters.groups`); a unit
     whose confidence is below ``abstain_below`` is left to a human. ``index_kind`` is passed
     to the exemplar indexes: "auto" switches to HNSW past a measured size, which pays off for
     one sentence at a time; batch scoring (cross-validation) is faster and reproducible exact.
     """
 
     method: ClassVar[str]
+    learns_no_code: ClassVar[bool] = False
+    """Whether the head's scores of an exclusive category and "no code" sum to one, so that
+    "no code" is a class it learned and decides like any code."""
 
     def __init__(
         self,
@@ -122,7 +138,7 @@ class BaseSuggester(ABC):
         _check_exemplars(exemplars, codebook)
         code_ids = codebook.codable_ids
         labels = exemplars.label_matrix(code_ids)
-        groups = _exclusive_columns(codebook, code_ids, labels)
+        groups = exclusive_groups(codebook, code_ids, labels, self.learns_no_code)
         exclusive = [columns for columns, _ in groups]
         # The full fit first: the inner folds start from it, which costs an iterative solver
         # a few iterations each instead of a whole fit.
@@ -133,15 +149,24 @@ class BaseSuggester(ABC):
             return self._score_with(fold, vectors)
 
         oof = None
-        argmax_columns = _argmax_columns(groups, len(code_ids))
-        # A single-label category always takes its best code, so its codes need no threshold;
-        # when every code is in one, the inner cross-validation would be wasted work.
-        if not argmax_columns.all():
-            oof = out_of_fold_scores(
-                fit_and_score, exemplars, len(code_ids), self.calibration_folds, self.random_state
-            )
+        by_best_class = argmax_columns(groups, len(code_ids))
+        # Inner folds: thresholds, "no code" and the weights of categories decided by their
+        # best code are all chosen on out-of-fold scores.
+        oof = out_of_fold_scores(
+            fit_and_score, exemplars, len(code_ids), self.calibration_folds, self.random_state
+        )
         self.thresholds_ = np.where(
-            argmax_columns, 0.0, calibrate_thresholds(oof, labels, self.target)
+            by_best_class, 0.0, calibrate_thresholds(oof, labels, self.target)
+        )
+        self.no_code_thresholds_ = no_code_thresholds(groups, oof, labels)
+        self.class_weights_ = class_weights(groups, oof, labels)
+        by_threshold = ~by_best_class
+        self.no_code_margin_ = (
+            0.0
+            if oof is None
+            else no_code_margin(
+                oof[:, by_threshold], labels[:, by_threshold], self.thresholds_[by_threshold]
+            )
         )
         self.calibrated_count_ = len(exemplars)
         self.codebook_ = codebook
@@ -158,14 +183,21 @@ class BaseSuggester(ABC):
         self._check_fitted()
         _check_exemplars(exemplars, self.codebook_)
         labels = exemplars.label_matrix(self.code_ids_)
-        groups = _exclusive_columns(self.codebook_, self.code_ids_, labels)
+        groups = exclusive_groups(self.codebook_, self.code_ids_, labels, self.learns_no_code)
         exclusive = [columns for columns, _ in groups]
         state = self._fit_state(exemplars, labels, exclusive, warm=self.state_)
-        argmax_columns = _argmax_columns(groups, len(self.code_ids_))
-        fresh = np.where(argmax_columns, 0.0, calibrate_thresholds(None, labels, self.target))
-        # A code that joined or left a single-label category's argmax needs the fresh value too.
-        moved = argmax_columns != _argmax_columns(self.groups_, len(self.code_ids_))
+        by_best_class = argmax_columns(groups, len(self.code_ids_))
+        fresh = np.where(by_best_class, 0.0, calibrate_thresholds(None, labels, self.target))
+        # A code that joined or left a category decided by its best class needs the fresh value too.
+        moved = by_best_class != argmax_columns(self.groups_, len(self.code_ids_))
         self.thresholds_ = np.where(moved, fresh, carried_thresholds(self.thresholds_, fresh))
+        # A category's "no code" threshold is kept while it stays decided the same way.
+        same_rule = [rule == old for (_, rule), (_, old) in zip(groups, self.groups_, strict=True)]
+        self.no_code_thresholds_ = np.where(same_rule, self.no_code_thresholds_, np.nan)
+        self.class_weights_ = [
+            kept if same else np.ones(len(columns))
+            for kept, same, (columns, _) in zip(self.class_weights_, same_rule, groups, strict=True)
+        ]
         self._learned(exemplars, labels, groups, state, index)
         return self
 
@@ -173,7 +205,7 @@ class BaseSuggester(ABC):
         self,
         exemplars: Exemplars,
         labels: NDArray[np.bool_],
-        groups: list[tuple[NDArray[np.intp], bool]],
+        groups: list[Group],
         state: Any,
         index: ExemplarIndex | None,
     ) -> None:
@@ -209,15 +241,28 @@ class BaseSuggester(ABC):
     def _decisions(self, scores: Scores) -> Decisions:
         decided = scores >= self.thresholds_
         certainty = _threshold_certainty(scores, self.thresholds_)
-        for columns, single_label in self.groups_:
+        calibrated = zip(self.groups_, self.no_code_thresholds_, self.class_weights_, strict=True)
+        for (columns, rule), no_code_at, weights in calibrated:
             group_scores = scores[:, columns]
-            best = np.argmax(group_scores, axis=1)
+            best = np.argmax(group_scores * weights, axis=1)
             rows = np.arange(len(scores))
             keep = np.zeros_like(group_scores, dtype=bool)
-            keep[rows, best] = True if single_label else decided[rows, columns[best]]
-            decided[:, columns] = keep
-            if single_label:
+            if rule == "threshold":
+                keep[rows, best] = decided[rows, columns[best]]
+            elif rule == "best-or-none":
+                left = left_for_no_code(group_scores)
+                classes = np.hstack([group_scores, left[:, None]])
+                most_likely = np.argmax(classes, axis=1) < len(columns)
+                keep[rows, best] = most_likely if np.isnan(no_code_at) else left < no_code_at
+                certainty[:, columns] = _top_share(classes)[:, None]
+            else:
+                keep[rows, best] = True
                 certainty[:, columns] = _top_share(group_scores)[:, None]
+            decided[:, columns] = keep
+        by_threshold = ~argmax_columns(self.groups_, len(self.code_ids_))
+        decided = decide_no_code(
+            decided, scores, self.thresholds_, by_threshold, self.no_code_margin_
+        )
         decided = _keep_best(decided, scores, self.max_codes_)
         confidence = certainty.min(axis=1) if certainty.shape[1] else np.ones(len(scores))
         return Decisions(
@@ -239,8 +284,12 @@ class BaseSuggester(ABC):
         return self._score_with(self.state_, vectors)
 
     def _no_code_found(self, scores: Scores, found: Neighbours) -> Scores:
-        """How strongly "no code" is indicated; 1 minus the best code's score by default."""
+        """How strongly "no code" is indicated: 1 minus the best code's score by default, or
+        the learned "no code" class's probability where that is smaller."""
         best = scores.max(axis=1) if scores.shape[1] else np.zeros(len(scores))
+        for columns, rule in self.groups_:
+            if rule == "best-or-none":
+                best = np.maximum(best, 1.0 - left_for_no_code(scores[:, columns]))
         return np.clip(1.0 - best, 0.0, 1.0)
 
     def _evidence_found(self, found: Neighbours) -> Neighbours:
@@ -310,20 +359,6 @@ def _check_exemplars(exemplars: Exemplars, codebook: Codebook) -> None:
         )
 
 
-def _exclusive_columns(
-    codebook: Codebook, code_ids: tuple[str, ...], labels: NDArray[np.bool_]
-) -> list[tuple[NDArray[np.intp], bool]]:
-    """Column indices of each exclusive group, and whether every training unit carries
-    exactly one of its codes (then the best code is always chosen, as in AnnoMI and SwDA)."""
-    column = {code: j for j, code in enumerate(code_ids)}
-    groups = []
-    for members in codebook.exclusive_groups.values():
-        columns = np.array([column[code] for code in members], dtype=np.intp)
-        single_label = bool(len(labels)) and bool((labels[:, columns].sum(axis=1) == 1).all())
-        groups.append((columns, single_label))
-    return groups
-
-
 def _keep_best(decided: NDArray[np.bool_], scores: Scores, limit: int) -> NDArray[np.bool_]:
     """At most ``limit`` decided codes per unit, the highest-scoring ones."""
     crowded = np.flatnonzero(decided.sum(axis=1) > limit)
@@ -349,11 +384,3 @@ def _top_share(group_scores: Scores) -> NDArray[np.float64]:
     share = group_scores.max(axis=1) / totals
     above_even: NDArray[np.float64] = (share - 1.0 / members) / (1.0 - 1.0 / members)
     return np.clip(above_even, 0.0, 1.0)
-
-
-def _argmax_columns(groups: list[tuple[NDArray[np.intp], bool]], codes: int) -> NDArray[np.bool_]:
-    """Codes of single-label categories, decided by argmax (threshold 0)."""
-    argmax = np.zeros(codes, dtype=bool)
-    for columns, single_label in groups:
-        argmax[columns] = single_label
-    return argmax

@@ -1,9 +1,11 @@
 """Linear head: logistic regression on the embeddings.
 
 Codes are modelled one-vs-rest (presence vs absence), so the head is multi-label by
-construction. Where a codebook category is exclusive and every training unit carries exactly one
-of its codes (AnnoMI's and SwDA's schemes), those codes share one multinomial model instead: one
-fit instead of one per code, and probabilities that sum to one across the category. A code every
+construction. Where a codebook category is exclusive (AnnoMI's and SwDA's schemes), its codes
+share one multinomial model instead: one fit instead of one per code, and probabilities that sum
+to one across the category. Where some training units carry none of the category's codes,
+"no code" is one more class of that model, learned like any code, and the head decides the
+category by its most likely class, a code or no code (``learns_no_code``). A code every
 exemplar carries, or none does, gets a constant score instead of a model.
 
 ``solver="joint"`` (the default) fits all those models in one L-BFGS run
@@ -23,16 +25,25 @@ from models.encoder import Embeddings
 from models.exemplars import Exemplars
 from models.suggesters.base import BaseSuggester, CommonParams, Scores
 from models.suggesters.linear_joint import fit_joint
-from models.suggesters.linear_state import LinearState, Multinomial, linear_scores
+from models.suggesters.linear_state import (
+    Category,
+    LinearState,
+    Multinomial,
+    linear_scores,
+    multinomial_categories,
+)
 
 Solver = Literal["joint", "per-code"]
+_NO_CODE_CLASS = -1  # the target of an exemplar with no code of the category (no column's)
 
 
 class LinearSuggester(BaseSuggester):
-    """Logistic regression per code (or per single-label category); ``c`` is the inverse
-    regularisation strength, ``tol`` the largest gradient component left at convergence."""
+    """Logistic regression per code (or per exclusive category, "no code" one of its classes);
+    ``c`` is the inverse regularisation strength, ``tol`` the largest gradient component left
+    at convergence."""
 
     method = "linear"
+    learns_no_code = True
 
     def __init__(
         self,
@@ -74,13 +85,9 @@ class LinearSuggester(BaseSuggester):
         self, exemplars: Exemplars, labels: NDArray[np.bool_], exclusive: list[NDArray[np.intp]]
     ) -> LinearState:
         dim, codes = exemplars.dim, labels.shape[1]
-        single_label = [
-            columns for columns in exclusive if (labels[:, columns].sum(axis=1) == 1).all()
-        ]
         multinomials = tuple(
-            model
-            for columns in single_label
-            if (model := self._fit_multinomial(exemplars.vectors, labels, columns)) is not None
+            self._fit_multinomial(exemplars.vectors, labels, category)
+            for category in multinomial_categories(labels, exclusive)
         )
         covered = {int(j) for model in multinomials for j in model.columns}
         weights, biases = np.zeros((dim, codes)), np.zeros(codes)
@@ -97,12 +104,11 @@ class LinearSuggester(BaseSuggester):
         return LinearState(weights, biases, constant, multinomials)
 
     def _fit_multinomial(
-        self, vectors: Embeddings, labels: NDArray[np.bool_], columns: NDArray[np.intp]
-    ) -> Multinomial | None:
-        target = columns[np.argmax(labels[:, columns], axis=1)]
-        present = np.unique(target)
-        if len(present) < 2:
-            return None
+        self, vectors: Embeddings, labels: NDArray[np.bool_], category: Category
+    ) -> Multinomial:
+        columns = category.columns
+        block = labels[:, columns]
+        target = np.where(block.any(axis=1), columns[np.argmax(block, axis=1)], _NO_CODE_CLASS)
         model = self._logistic().fit(vectors, target)
         classes = np.asarray(model.classes_, dtype=np.intp)
         if len(classes) == 2:  # sklearn keeps one weight vector for two classes
@@ -110,7 +116,14 @@ class LinearSuggester(BaseSuggester):
             intercept = np.array([-model.intercept_[0], model.intercept_[0]]) / 2.0
         else:
             coef, intercept = model.coef_.T, model.intercept_
-        return Multinomial(classes, np.asarray(coef), np.asarray(intercept))
+        # "no code" sorts first among sklearn's classes; the state keeps it last
+        order = np.argsort(classes == _NO_CODE_CLASS, kind="stable")
+        return Multinomial(
+            classes[order][: len(columns)],
+            np.asarray(coef)[:, order],
+            np.asarray(intercept)[order],
+            none=category.none,
+        )
 
     def _logistic(self) -> LogisticRegression:
         return LogisticRegression(C=self.c, max_iter=self.max_iter, tol=self.tol)

@@ -29,7 +29,12 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController
 
 from models.encoder import Embeddings
-from models.suggesters.linear_state import LinearState, Multinomial
+from models.suggesters.linear_state import (
+    Category,
+    LinearState,
+    Multinomial,
+    multinomial_categories,
+)
 
 # float32 products and logistic terms cut an iteration from 47 to 36 ms at 10,000 exemplars
 # (the matmuls alone halve); the loss and gradient are still summed in float64, which is what
@@ -45,7 +50,7 @@ class _Layout:
 
     ovr: NDArray[np.intp]  # code column of each one-vs-rest model
     pairs: NDArray[np.intp]  # (pairs, 2): two-class categories, (negative, positive) columns
-    softmax: tuple[NDArray[np.intp], ...]  # code columns (classes) of each 3+-class category
+    softmax: tuple[Category, ...]  # each 3+-class category: its code columns, "no code" last
     constant: NDArray[np.float64]  # (codes,) as in LinearState: NaN for one-vs-rest columns
 
     @property
@@ -54,7 +59,7 @@ class _Layout:
 
     @property
     def width(self) -> int:
-        return self.binary + sum(len(classes) for classes in self.softmax)
+        return self.binary + sum(category.classes for category in self.softmax)
 
 
 def fit_joint(
@@ -67,7 +72,7 @@ def fit_joint(
     tol: float = 1e-4,
     warm: object = None,
 ) -> LinearState:
-    """The same state as one scikit-learn fit per code (or per single-label category)."""
+    """The same state as one scikit-learn fit per code (or per exclusive category)."""
     layout = _layout(labels, exclusive)
     dim = vectors.shape[1]
     mean = vectors.mean(axis=0, dtype=np.float64)
@@ -76,7 +81,7 @@ def fit_joint(
         centred = (vectors - mean).astype(MATMUL_DTYPE)
         binary = np.hstack([labels[:, layout.ovr], labels[:, layout.pairs[:, 1]]])
         signs = (2.0 * binary - 1.0).astype(MATMUL_DTYPE)
-        softmax_targets = [np.argmax(labels[:, classes], axis=1) for classes in layout.softmax]
+        softmax_targets = [_class_targets(labels, category) for category in layout.softmax]
         with _solver_blas().limit(limits=1):
             result = minimize(
                 _objective,
@@ -114,18 +119,18 @@ def _solver_blas() -> ThreadpoolController:
 
 
 def _layout(labels: NDArray[np.bool_], exclusive: list[NDArray[np.intp]]) -> _Layout:
-    """As the per-code solver decides: a multinomial per single-label category with two or more
-    codes seen, a constant for a code all or no exemplars carry, one-vs-rest for the rest."""
+    """As the per-code solver decides: a multinomial per exclusive category with two or more
+    codes seen ("no code" one more class where some exemplar carries none of them), a constant
+    for a code all or no exemplars carry, one-vs-rest for the rest."""
     constant = np.full(labels.shape[1], np.nan)
     pairs: list[NDArray[np.intp]] = []
-    softmax: list[NDArray[np.intp]] = []
-    for columns in exclusive:
-        block = labels[:, columns]
-        present = np.sort(columns[block.any(axis=0)])
-        if len(present) < 2 or not (block.sum(axis=1) == 1).all():
-            continue
-        (pairs if len(present) == 2 else softmax).append(present)
-        constant[present] = 0.0  # placeholder: the category's model scores these columns
+    softmax: list[Category] = []
+    for category in multinomial_categories(labels, exclusive):
+        if category.classes == 2:
+            pairs.append(category.columns)
+        else:
+            softmax.append(category)
+        constant[category.columns] = 0.0  # placeholder: the category's model scores these
     ovr = []
     for column in np.flatnonzero(np.isnan(constant)):
         target = labels[:, column]
@@ -139,6 +144,12 @@ def _layout(labels: NDArray[np.bool_], exclusive: list[NDArray[np.intp]]) -> _La
         softmax=tuple(softmax),
         constant=constant,
     )
+
+
+def _class_targets(labels: NDArray[np.bool_], category: Category) -> NDArray[np.intp]:
+    """Each exemplar's class in the category's model: its code's position, or "no code" (last)."""
+    block = labels[:, category.columns]
+    return np.where(block.any(axis=1), np.argmax(block, axis=1), len(category.columns))
 
 
 def _objective(
@@ -155,12 +166,12 @@ def _objective(
     logits += theta[dim * layout.width :].astype(centred.dtype)
     loss, dlogits = _binary_loss(logits[:, : layout.binary], binary_signs)
     start = layout.binary
-    for classes, targets in zip(layout.softmax, softmax_targets, strict=True):
-        block = slice(start, start + len(classes))
+    for category, targets in zip(layout.softmax, softmax_targets, strict=True):
+        block = slice(start, start + category.classes)
         block_loss, dlogits_block = _softmax_loss(logits[:, block].astype(np.float64), targets)
         loss += block_loss
         dlogits = np.hstack([dlogits, dlogits_block.astype(dlogits.dtype)])
-        start += len(classes)
+        start += category.classes
     penalty = 1.0 / (c * rows)
     value = loss / rows + 0.5 * penalty * float(np.sum(weights * weights))
     grad_weights = (centred.T @ dlogits.astype(centred.dtype)).astype(np.float64) / rows
@@ -219,12 +230,16 @@ def _copy_warm(
             weights[:, i] = model.weights[:, high] - model.weights[:, low]
             biases[i] = model.biases[high] - model.biases[low]
     start = layout.binary
-    for classes in layout.softmax:
-        for i, column in enumerate(classes, start=start):
+    for category in layout.softmax:
+        for i, column in enumerate(category.columns, start=start):
             if int(column) in owner:
                 model, position = owner[int(column)]
                 weights[:, i], biases[i] = model.weights[:, position], model.biases[position]
-        start += len(classes)
+        previous = [owner[int(c)][0] for c in category.columns if int(c) in owner]
+        if category.none and previous and previous[0].none:
+            last = start + category.classes - 1
+            weights[:, last], biases[last] = previous[0].weights[:, -1], previous[0].biases[-1]
+        start += category.classes
 
 
 def _state(
@@ -248,8 +263,12 @@ def _state(
         for i, pair in enumerate(layout.pairs, start=ovr)
     ]
     start = layout.binary
-    for classes in layout.softmax:
-        block = slice(start, start + len(classes))
-        models.append(Multinomial(classes, weights[:, block].copy(), biases[block].copy()))
-        start += len(classes)
+    for category in layout.softmax:
+        block = slice(start, start + category.classes)
+        models.append(
+            Multinomial(
+                category.columns, weights[:, block].copy(), biases[block].copy(), category.none
+            )
+        )
+        start += category.classes
     return LinearState(ovr_weights, ovr_biases, constant, tuple(models))

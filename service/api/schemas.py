@@ -32,7 +32,15 @@ EXAMPLE_CODEBOOK: dict[str, Any] = {
 }
 
 
-ShippedCodebook = Literal["interview", "drawing", "annomi-therapist", "annomi-client", "swda"]
+ShippedCodebook = Literal[
+    "interview",
+    "drawing",
+    "annomi-therapist",
+    "annomi-client",
+    "swda",
+    "swda-nocode",
+    "chatterbot-topics",
+]
 """The names of codebook.loader.SHIPPED_CODEBOOKS (a test keeps the two equal)."""
 
 _ONE_CODEBOOK_SOURCE: dict[str, Any] = {

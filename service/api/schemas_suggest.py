@@ -22,7 +22,7 @@ MAX_INDEX = 1_000_000_000
 """The largest sentence index or count a request may name: far above any transcript, and
 within SQLite's 64-bit integers (an unbounded one was a 500 from the database driver)."""
 
-EvaluationMethod = Literal["knn", "prototype", "linear", "blend", "tfidf-5nn", "majority"]
+EvaluationMethod = Literal["knn", "prototype", "linear", "blend", "logreg", "tfidf-5nn", "majority"]
 
 
 class SuggestOptions(RequestModel):

@@ -26,7 +26,7 @@ def evaluate(
         typer.Option(
             "--data",
             help="Coded units: a CSV file (see README), a REFI-QDA project (.qdpx) or a "
-            "dataset: annomi:therapist, annomi:client, swda.",
+            "dataset: annomi:therapist, annomi:client, swda, swda-nocode, chatterbot.",
         ),
     ],
     out: Annotated[
