@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from codebook.loader import load_codebook
+from eval.agreement_common import NO_CODE
 from eval.report_model import CodeRow, Interval, TrustVerdict
 from eval.trust import HEADLINES, TRUST_KINDS
 from service.api.schemas_batch import BatchOut
@@ -76,7 +77,9 @@ def test_suggestions_flag_each_codes_verdict_in_one_shape(tmp_path: Path) -> Non
         report = checked(client.post("/v1/projects/p1/evaluations", json={"folds": 2}))
         after = _suggest(client)
     (linear,) = [result for result in report["methods"] if result["method"] == "linear"]
-    assert after["trust"] == {row["code"]: row["trust"] for row in linear["per_code"]}
+    # the report's "(no code)" row is scored, but suggestions flag codes only
+    by_code = {row["code"]: row["trust"] for row in linear["per_code"] if row["code"] != NO_CODE}
+    assert after["trust"] == by_code
     assert {verdict["kind"] for verdict in after["trust"].values()} != {"not_evaluated"}
     assert _keys(before) == _keys(after)
 
@@ -269,11 +272,12 @@ def test_a_projects_batch_on_the_command_line_counts_the_codes_per_verdict(
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     (linear,) = [method for method in report["methods"] if method["method"] == "linear"]
-    kinds = {row["code"]: row["trust"]["kind"] for row in linear["per_code"]}
+    coded_rows = [row for row in linear["per_code"] if row["code"] != NO_CODE]  # codes only
+    kinds = {row["code"]: row["trust"]["kind"] for row in coded_rows}
     counts = {kind: list(kinds.values()).count(kind) for kind in TRUST_KINDS}
     listed = "; ".join(f"{HEADLINES[kind]} {n}" for kind, n in counts.items() if n)
     assert f"  codes by verdict: {listed}\n" in result.stdout
-    for row in linear["per_code"]:  # each code's line ends with its verdict
+    for row in coded_rows:  # each code's line ends with its verdict
         more = row["trust"]["more_needed"]
         flag = HEADLINES[row["trust"]["kind"]] + ("" if more is None else f": code {more} more")
         lines = [
