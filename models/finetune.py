@@ -32,8 +32,8 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from codebook.errors import InputError
 from codebook.model import Codebook
-from models.errors import CheckpointMismatchError
 from models.finetune_layers import INFERENCE_BATCH, TopLayers, UnitCache
 from models.train_checkpoint import (
     STATE_FILE,
@@ -42,7 +42,9 @@ from models.train_checkpoint import (
     LoopState,
     TrainingInterrupted,
     load_checkpoint,
+    restore,
     save_checkpoint,
+    snapshot,
 )
 from models.train_measure import measure_rates, workload
 from models.train_progress import (
@@ -172,6 +174,11 @@ def training_schedule(
     train_rows: NDArray[np.intp], groups: Sequence[str], config: TrainConfig
 ) -> TrainSchedule:
     fit_positions, held_positions = inner_split(groups, config.validation_share, config.seed)
+    if len(fit_positions) == 0:  # else the loop would wait forever for a batch
+        raise InputError(
+            f"validation_share {config.validation_share} holds out every training transcript; "
+            "lower it so that some are left to train on"
+        )
     steps_per_epoch = int(np.ceil(len(fit_positions) / config.batch_size))
     total = max(1, min(steps_per_epoch * config.epochs, config.max_steps))
     check_every = max(1, min(steps_per_epoch, total) // max(1, config.checks_per_epoch))
@@ -269,7 +276,7 @@ def _train(
     rng = np.random.default_rng(config.seed)
     loop = LoopState(0, 0, dict(rng.bit_generator.state), [], None)
     if resumed is not None:
-        loop = _restore(resumed, total, model, optimizer, rate)
+        loop = restore(resumed, total, model.trained_modules(), optimizer, rate)
     resumed_at = loop.step
     control.report(TrainProgress(TRAINING, loop.step, total))
     while loop.step < total:
@@ -329,36 +336,8 @@ def _keep(
     plan = control.checkpoint
     stopping = control.stop is not None and control.stop.is_set()
     if plan is not None and (stopping or loop.step % plan.every == 0 or loop.step == total):
-        modules = {name: m.state_dict() for name, m in model.trained_modules().items()}
-        checkpoint = Checkpoint(
-            loop, total, torch.get_rng_state(), modules, optimizer.state_dict(), rate.state_dict()
-        )
-        save_checkpoint(plan, checkpoint)
+        save_checkpoint(plan, snapshot(model.trained_modules(), optimizer, rate, loop, total))
     _halt_if_asked(control, loop.step, total)
-
-
-def _restore(
-    resumed: Checkpoint,
-    total: int,
-    model: TopLayers,
-    optimizer: torch.optim.Optimizer,
-    rate: torch.optim.lr_scheduler.LRScheduler,
-) -> LoopState:
-    """Put the checkpoint's weights, optimizer, schedule and random state back in place."""
-    try:
-        if resumed.total != total:
-            raise ValueError(f"{resumed.total} steps planned, not {total}")
-        for name, module in model.trained_modules().items():
-            module.load_state_dict(resumed.modules[name])
-        optimizer.load_state_dict(resumed.optimizer)
-        rate.load_state_dict(resumed.schedule)
-    except (KeyError, ValueError, RuntimeError) as error:
-        raise CheckpointMismatchError(
-            f"the training checkpoint does not fit this training ({error}): it was written by "
-            "another version of intercoder; delete its folder to train from the start"
-        ) from error
-    torch.set_rng_state(resumed.torch_rng)
-    return dataclasses.replace(resumed.loop, losses=list(resumed.loop.losses))
 
 
 def _halt_if_asked(control: TrainControl, step: int, total: int) -> None:

@@ -15,6 +15,7 @@ and the file records the hash too: a checkpoint written for other inputs is refu
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -142,6 +143,48 @@ def load_checkpoint(plan: CheckpointPlan) -> Checkpoint | None:
         optimizer=state["optimizer"],
         schedule=state["schedule"],
     )
+
+
+def snapshot(
+    modules: dict[str, torch.nn.Module],
+    optimizer: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+    loop: LoopState,
+    total: int,
+) -> Checkpoint:
+    """The run's state now: what :func:`save_checkpoint` writes."""
+    return Checkpoint(
+        loop=loop,
+        total=total,
+        torch_rng=torch.get_rng_state(),
+        modules={name: module.state_dict() for name, module in modules.items()},
+        optimizer=optimizer.state_dict(),
+        schedule=schedule.state_dict(),
+    )
+
+
+def restore(
+    checkpoint: Checkpoint,
+    total: int,
+    modules: dict[str, torch.nn.Module],
+    optimizer: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+) -> LoopState:
+    """Put the checkpoint's weights, optimizer, schedule and random state back in place."""
+    try:
+        if checkpoint.total != total:
+            raise ValueError(f"{checkpoint.total} steps planned, not {total}")
+        for name, module in modules.items():
+            module.load_state_dict(checkpoint.modules[name])
+        optimizer.load_state_dict(checkpoint.optimizer)
+        schedule.load_state_dict(checkpoint.schedule)
+    except (KeyError, ValueError, RuntimeError) as error:
+        raise CheckpointMismatchError(
+            f"the training checkpoint does not fit this training ({error}): it was written by "
+            "another version of intercoder; delete its folder to train from the start"
+        ) from error
+    torch.set_rng_state(checkpoint.torch_rng)
+    return dataclasses.replace(checkpoint.loop, losses=list(checkpoint.loop.losses))
 
 
 def checkpoints_in(models_dir: Path) -> list[CheckpointAbout]:

@@ -62,6 +62,14 @@ def test_checks_ahead_are_those_the_loop_will_run() -> None:
     assert work.tokens_per_check == lengths[schedule.held_rows].sum()
 
 
+def test_settings_that_leave_nothing_to_train_on_are_refused() -> None:
+    from codebook.errors import InputError
+
+    every_group_held = TrainConfig(validation_share=1.0)
+    with pytest.raises(InputError, match="holds out every training transcript"):
+        training_schedule(np.arange(6, dtype=np.intp), list("aabbcc"), every_group_held)
+
+
 def _fake_clock(times: list[float]) -> Iterator[float]:
     yield from times
 
@@ -112,11 +120,16 @@ def test_phases_show_bars_on_a_terminal(
     assert "ETA" in shown.err
 
 
-def test_in_a_pipe_only_the_lines_show_and_quiet_shows_nothing(
+def test_in_a_pipe_the_lines_and_each_phases_time_show_and_quiet_shows_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     for quiet in (False, True):  # under pytest, stderr is no terminal
         with progress.training_progress(quiet=quiet) as (say, report):
             say("expected time: about 1 min")
             report(TrainProgress(TRAINING, 3, 12))
-    assert capsys.readouterr() == ("", "expected time: about 1 min\n")
+            report(TrainProgress(TRAINING, 12, 12))
+            report(TrainProgress(TRAINING, 12, 12))  # said once
+    assert capsys.readouterr() == (
+        "",
+        "expected time: about 1 min\ntraining: 12 done in 0 s\n",
+    )

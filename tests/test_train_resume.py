@@ -82,11 +82,13 @@ def _control(
     return TrainControl(report=report, stop=stop, checkpoint=plan)
 
 
-def _tune(tiny_bert: tuple[Any, Any], control: TrainControl) -> tuple[Any, FineTuned]:
+def _tune(
+    tiny_bert: tuple[Any, Any], control: TrainControl, config: TrainConfig = TINY
+) -> tuple[Any, FineTuned]:
     transformer = copy.deepcopy(tiny_bert[0])
     rows = np.arange(12, dtype=np.intp)
     layout = label_layout(CLIENT, LABELS)
-    args = (INPUTS, rows, LABELS, GROUPS, layout, TINY, control)
+    args = (INPUTS, rows, LABELS, GROUPS, layout, config, control)
     return transformer, fine_tune(transformer, tiny_bert[1], *args)
 
 
@@ -103,7 +105,7 @@ def uninterrupted(tiny_bert: tuple[Any, Any]) -> tuple[Any, FineTuned]:
 
 def _same_run(run: tuple[Any, FineTuned], expected: tuple[Any, FineTuned]) -> None:
     (model, tuned), (expected_model, expected_tuned) = run, expected
-    assert tuned.result.steps == expected_tuned.result.steps == 12
+    assert tuned.result.steps == expected_tuned.result.steps
     assert tuned.result.validation_losses == expected_tuned.result.validation_losses
     assert tuned.result.best_check == expected_tuned.result.best_check
     weights = expected_model.state_dict()
@@ -124,6 +126,22 @@ def test_stopped_twice_and_continued_equals_a_run_never_stopped(
     assert resumed[1].result.resumed_at == 8
     _same_run(resumed, uninterrupted)
     assert uninterrupted[1].result.validation_losses  # early stopping had checks to compare
+
+
+def test_every_layer_trained_without_checks_continues_the_same(
+    tiny_bert: tuple[Any, Any], tmp_path: Path
+) -> None:
+    """Another corner of the settings: no frozen layer to cache, no held-out split."""
+    config = TrainConfig(
+        epochs=2, batch_size=3, max_steps=5, trained_layers=3, validation_share=0.0, seed=5
+    )
+    plan = _plan(tmp_path)
+    for step in (2, 4):
+        with pytest.raises(TrainingInterrupted):
+            _tune(tiny_bert, _control(plan, step), config)
+    resumed = _tune(tiny_bert, _control(plan, None), config)
+    assert resumed[1].result.resumed_at == 4
+    _same_run(resumed, _tune(tiny_bert, TrainControl(), config))
 
 
 def test_a_checkpoint_at_the_last_step_skips_training(

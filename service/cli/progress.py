@@ -9,6 +9,7 @@ plain callables, so it needs neither rich nor typer.
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -103,14 +104,16 @@ def training_progress(
     quiet: bool,
 ) -> Iterator[tuple[Callable[[str], None], Callable[[TrainProgress], None]]]:
     """Two callbacks: one for lines (printed on stderr unless quiet, even in a pipe, so a log
-    keeps the estimate) and one drawing each phase's bar with its ETA (on a terminal only)."""
+    keeps the estimate) and one drawing each phase's bar with its ETA on a terminal (in a pipe,
+    a line with each phase's time as it ends, to set beside the estimate)."""
     import typer
 
+    if quiet:
+        yield (lambda line: None), (lambda _: None)
+        return
     if not shows_progress(quiet):
-        yield (
-            (lambda line: None) if quiet else (lambda line: typer.echo(line, err=True)),
-            (lambda _: None),
-        )
+        say = functools.partial(typer.echo, err=True)
+        yield say, _phase_ends(say)
         return
     from rich.console import Console
     from rich.markup import escape
@@ -148,3 +151,18 @@ def training_progress(
             bar.update(tasks[progress.phase], completed=progress.done, loss=shown)
 
         yield (lambda line: bar.console.print(escape(line))), report
+
+
+def _phase_ends(say: Callable[[str], None]) -> Callable[[TrainProgress], None]:
+    """A callback saying each phase's time once it has done all it had to."""
+    started: dict[str, float] = {}
+    ended: set[str] = set()
+
+    def report(progress: TrainProgress) -> None:
+        started.setdefault(progress.phase, time.perf_counter())
+        if progress.done >= progress.total and progress.phase not in ended:
+            ended.add(progress.phase)
+            seconds = time.perf_counter() - started[progress.phase]
+            say(f"{progress.phase}: {progress.total:,} done in {seconds:.0f} s")
+
+    return report
