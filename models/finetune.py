@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 
 from codebook.errors import InputError
 from codebook.model import Codebook
-from models.finetune_layers import INFERENCE_BATCH, TopLayers, UnitCache
+from models.finetune_layers import TopLayers, UnitCache, by_length_batches, length_batches
 from models.train_checkpoint import (
     STATE_FILE,
     Checkpoint,
@@ -145,20 +145,6 @@ def inner_split(
     return np.flatnonzero(~held_mask).astype(np.intp), np.flatnonzero(held_mask).astype(np.intp)
 
 
-def length_batches(
-    lengths: NDArray[np.intp], rows: NDArray[np.intp], size: int, rng: np.random.Generator
-) -> list[NDArray[np.intp]]:
-    """Shuffled batches of rows of similar length: sorted within pools of 50 batches."""
-    order = rng.permutation(rows)
-    pool = size * 50
-    batches: list[NDArray[np.intp]] = []
-    for start in range(0, len(order), pool):
-        chunk = order[start : start + pool]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches += [chunk[i : i + size] for i in range(0, len(chunk), size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
-
-
 @dataclass(frozen=True)
 class TrainSchedule:
     """The inner split and the step plan, fixed by the data and the config before training."""
@@ -239,7 +225,7 @@ def fine_tune(
         )
     if control.estimate:
         rates = measure_rates(model, cache, rows, config)
-        work = workload(cache.lengths, schedule, first_step, config.batch_size)
+        work = workload(cache.lengths, schedule, first_step, config)
         control.say(estimate(work, rates).line())
     cache.fill(model, control.report, lambda: _halt_if_asked(control, first_step, schedule.total))
     result = _train(model, cache, rows, labels, layout, config, schedule, control, resumed)
@@ -354,14 +340,14 @@ def _embed(
 ) -> NDArray[np.float32]:
     """Mean-pooled, L2-normalised top-layer states of every cached unit, in input order."""
     model.top.eval()
-    out = torch.zeros((len(cache.lengths), model.head.in_features))
-    by_length = np.argsort(cache.lengths, kind="stable")
-    for start in range(0, len(by_length), INFERENCE_BATCH):
+    done, total = 0, len(cache.lengths)
+    out = torch.zeros((total, model.head.in_features))
+    for rows in by_length_batches(cache.lengths, np.arange(total, dtype=np.intp)):
         _halt_if_asked(control, steps, steps)
-        rows = by_length[start : start + INFERENCE_BATCH]
         states, mask = cache.batch(rows)
         out[torch.from_numpy(rows)] = model.pooled(states, mask)
-        control.report(TrainProgress(EMBEDDING, start + len(rows), len(by_length)))
+        done += len(rows)
+        control.report(TrainProgress(EMBEDDING, done, total))
     return torch.nn.functional.normalize(out, dim=1).numpy().astype(np.float32)
 
 
@@ -375,9 +361,7 @@ def _held_loss(
 ) -> float:
     model.top.eval()
     total = 0.0
-    ordered = rows[np.argsort(cache.lengths[rows], kind="stable")]
-    for start in range(0, len(ordered), INFERENCE_BATCH):
-        chunk = ordered[start : start + INFERENCE_BATCH]
+    for chunk in by_length_batches(cache.lengths, rows):
         states, mask = cache.batch(chunk)
         loss = classification_loss(model.logits(states, mask), targets[chunk], layout)
         total += float(loss) * len(chunk)

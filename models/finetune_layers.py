@@ -1,5 +1,9 @@
-"""The pieces fine-tuning runs on: the trainable top of the encoder, and the cache of its
-frozen lower layers' output for every unit (computed once, read by every epoch)."""
+"""The pieces fine-tuning runs on: the trainable top of the encoder, the cache of its frozen
+lower layers' output for every unit (computed once, read by every epoch), and the batches.
+
+Each batch is padded to its longest unit, so the work a batch costs is its padded tokens
+(:func:`padded_tokens`): what the time estimate counts.
+"""
 
 from __future__ import annotations
 
@@ -79,15 +83,22 @@ class UnitCache:
 
     def fill(self, model: TopLayers, report: Report, halt: Callable[[], None]) -> None:
         """Run the lower layers once over every unit, shortest first (little padding)."""
-        by_length = np.argsort(self.lengths, kind="stable")
-        report(TrainProgress(CACHING, 0, len(by_length)))
-        for start in range(0, len(by_length), INFERENCE_BATCH):
+        done, total = 0, len(self.lengths)
+        report(TrainProgress(CACHING, done, total))
+        for rows in by_length_batches(self.lengths, np.arange(total, dtype=np.intp)):
             halt()
-            rows = by_length[start : start + INFERENCE_BATCH]
-            states = model.lower_states(*self.padded(rows))
-            for position, row in enumerate(rows):
-                self.states[row] = states[position, : self.lengths[row]].clone()
-            report(TrainProgress(CACHING, start + len(rows), len(by_length)))
+            self.states_of(rows, model.lower_states(*self.padded(rows)))
+            done += len(rows)
+            report(TrainProgress(CACHING, done, total))
+
+    def states_of(self, rows: NDArray[np.intp], states: torch.Tensor) -> None:
+        """Keep the lower-layer states of ``rows`` (padded, in their order)."""
+        for position, row in enumerate(rows):
+            self.states[row] = states[position, : self.lengths[row]].clone()
+
+    def forget(self, rows: NDArray[np.intp]) -> None:
+        for row in rows:
+            self.states[row] = torch.empty(0)
 
     def padded(self, rows: NDArray[np.intp]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Token ids, token types and attention mask of ``rows``, padded to the longest."""
@@ -103,3 +114,28 @@ class UnitCache:
             [torch.ones(self.lengths[i], dtype=torch.long) for i in rows], batch_first=True
         )
         return states, mask
+
+
+def length_batches(
+    lengths: NDArray[np.intp], rows: NDArray[np.intp], size: int, rng: np.random.Generator
+) -> list[NDArray[np.intp]]:
+    """Shuffled batches of rows of similar length: sorted within pools of 50 batches."""
+    order = rng.permutation(rows)
+    pool = size * 50
+    batches: list[NDArray[np.intp]] = []
+    for start in range(0, len(order), pool):
+        chunk = order[start : start + pool]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i : i + size] for i in range(0, len(chunk), size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def padded_tokens(lengths: NDArray[np.intp], batches: list[NDArray[np.intp]]) -> int:
+    """The tokens the batches cost once each is padded to its longest unit."""
+    return sum(len(batch) * int(lengths[batch].max()) for batch in batches if len(batch))
+
+
+def by_length_batches(lengths: NDArray[np.intp], rows: NDArray[np.intp]) -> list[NDArray[np.intp]]:
+    """``rows`` shortest first in batches of :data:`INFERENCE_BATCH`: how inference runs."""
+    ordered = rows[np.argsort(lengths[rows], kind="stable")]
+    return [ordered[i : i + INFERENCE_BATCH] for i in range(0, len(ordered), INFERENCE_BATCH)]

@@ -54,12 +54,15 @@ def test_checks_ahead_are_those_the_loop_will_run() -> None:
     config = TrainConfig(epochs=4, batch_size=2, max_steps=100, checks_per_epoch=2)
     schedule = training_schedule(np.arange(6, dtype=np.intp), list("aabbcc"), config)
     assert (schedule.total, schedule.check_every) == (8, 1)  # 4 fitting rows, 2 steps an epoch
-    work = workload(lengths, schedule, steps_done=5, batch_size=2)
+    work = workload(lengths, schedule, steps_done=5, config=config)
     assert work.steps == 3
     assert work.checks == sum(is_check_step(s, 8, 1) for s in (6, 7, 8)) == 3
-    assert work.tokens == 210
-    assert work.tokens_per_step == pytest.approx(2 * lengths[schedule.fit_rows].mean())
-    assert work.tokens_per_check == lengths[schedule.held_rows].sum()
+    # Every batch costs its size times its longest unit: inference runs the 6 units as one
+    # batch; training pairs the 4 fitting units by length; the checks read the 2 held out.
+    assert work.tokens == 6 * 60
+    fit = np.sort(lengths[schedule.fit_rows])
+    assert work.tokens_per_step == pytest.approx((2 * fit[1] + 2 * fit[3]) / 2)
+    assert work.tokens_per_check == 2 * lengths[schedule.held_rows].max()
 
 
 def test_settings_that_leave_nothing_to_train_on_are_refused() -> None:
@@ -85,20 +88,23 @@ def test_rates_are_seconds_per_sampled_token_and_leave_the_run_untouched(
     rows = np.arange(len(INPUTS), dtype=np.intp)
     weights = {name: p.detach().clone() for name, p in transformer.named_parameters()}
     random_state = torch.get_rng_state()
-    ticks = _fake_clock([100.0, 102.0, 105.0, 111.0])  # lower 2 s, forward 3 s, 2 steps 6 s
+    # lower layers 2 s, forward 3 s, an untimed warm-up step 4 s, then two steps 6 s
+    ticks = _fake_clock([100.0, 102.0, 105.0, 109.0, 115.0])
     rates = measure_rates(model, cache, rows, config, clock=lambda: next(ticks))
-    tokens = int(cache.lengths.sum())
+    by_length = np.sort(cache.lengths)
+    tokens = 6 * by_length[5] + 6 * by_length[11]  # two halves by length, each padded
     assert rates == Rates(lower=2.0 / tokens, forward=3.0 / tokens, step=6.0 / tokens)
     assert all(torch.equal(p, weights[name]) for name, p in transformer.named_parameters())
     assert torch.equal(torch.get_rng_state(), random_state)  # dropout's draws were forked
 
     schedule = training_schedule(rows, [f"t{i % 3}" for i in range(12)], config)
-    expected = estimate(workload(cache.lengths, schedule, 0, config.batch_size), rates)
-    assert expected.caching == pytest.approx(2.0)  # the sample was every unit: as measured
-    assert expected.embedding == pytest.approx(3.0)
-    fit_tokens = cache.lengths[schedule.fit_rows].sum()  # one epoch of 8 fitting units, 1 step
-    held_tokens = cache.lengths[schedule.held_rows].sum()
-    assert expected.training == pytest.approx((6.0 * fit_tokens + 3.0 * held_tokens) / tokens)
+    expected = estimate(workload(cache.lengths, schedule, 0, config), rates)
+    inference_tokens = 12 * by_length[11]  # every unit in one inference batch
+    assert expected.caching == pytest.approx(2.0 * inference_tokens / tokens)
+    assert expected.embedding == pytest.approx(3.0 * inference_tokens / tokens)
+    step_tokens = 8 * cache.lengths[schedule.fit_rows].max()  # 1 step: 8 fitting units
+    check_tokens = 4 * cache.lengths[schedule.held_rows].max()  # 1 check: the last step
+    assert expected.training == pytest.approx((6.0 * step_tokens + 3.0 * check_tokens) / tokens)
 
 
 def test_phases_show_bars_on_a_terminal(
