@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from codebook.coded_csv import write_coded_csv
 from models.model_card import read_card
 from models.train_checkpoint import CHECKPOINTS_DIR
-from models.train_progress import TRAINING, TrainProgress
+from models.train_progress import CACHING, TRAINING, TrainProgress
 from service.cli import train as train_command
 from service.cli.main import app
 from tests.test_project_model import _frame
@@ -25,11 +25,13 @@ runner = CliRunner()
 
 
 @contextmanager
-def _ctrl_c_at_step(step: int) -> Iterator[tuple[Callable[[str], None], Callable[..., None]]]:
+def _ctrl_c_at_step(
+    step: int, phase: str = TRAINING
+) -> Iterator[tuple[Callable[[str], None], Callable[..., None]]]:
     """The command's progress, which sends the process a SIGINT once ``step`` is done."""
 
     def report(progress: TrainProgress) -> None:
-        if progress.phase == TRAINING and progress.done == step:
+        if progress.phase == phase and progress.done == step:
             os.kill(os.getpid(), signal.SIGINT)
 
     yield (lambda line: None), report
@@ -43,12 +45,17 @@ def _train(coded: Path, out: Path, *extra: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+@pytest.fixture
+def coded(tmp_path: Path) -> Path:
+    written = tmp_path / "coded.csv"
+    write_coded_csv(_frame(), written)
+    return written
+
+
 @pytest.mark.slow
 def test_ctrl_c_keeps_a_checkpoint_and_the_same_command_continues_to_the_same_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    coded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    coded = tmp_path / "coded.csv"
-    write_coded_csv(_frame(), coded)
     status, output = _train(coded, tmp_path / "plain")
     assert status == 0, output
     assert output.index("expected time: about") < output.index("wrote ")
@@ -80,3 +87,16 @@ def test_ctrl_c_keeps_a_checkpoint_and_the_same_command_continues_to_the_same_mo
     assert resumed_card is not None
     assert plain_card is not None
     assert resumed_card.weights_sha256 == plain_card.weights_sha256
+
+
+@pytest.mark.slow
+def test_ctrl_c_before_the_first_step_keeps_nothing(
+    coded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        train_command, "training_progress", lambda quiet: _ctrl_c_at_step(0, CACHING)
+    )
+    status, output = _train(coded, tmp_path / "models")
+    assert status == 130, output
+    assert "interrupted before the first training step: nothing was kept" in output
+    assert not (tmp_path / "models" / CHECKPOINTS_DIR).exists()

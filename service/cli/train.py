@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from service.cli.paths import coded_data, input_folder, output_folder
-from service.cli.progress import QUIET_HELP, training_progress
+from service.cli.progress import training_progress
 from service.cli.support import INTERRUPTED_STATUS, exits_cleanly
 
 
@@ -73,7 +73,15 @@ def train(
     checkpoint_every: Annotated[
         int, typer.Option(min=1, help="Training steps between checkpoints.")
     ] = 25,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Nothing on stderr: no expected time, no bars (a terminal) or phase times "
+            "(a pipe).",
+        ),
+    ] = False,
 ) -> None:
     """Fine-tune MiniLM on coded units, each read with its speaker and the unit before it.
 
@@ -149,14 +157,21 @@ def _say_interrupted(interrupted: KeyboardInterrupt, out: Path | None) -> None:
     from models.train_checkpoint import CHECKPOINTS_DIR, TrainingInterrupted
 
     if isinstance(interrupted, TrainingInterrupted) and interrupted.folder is None:
-        where = "nothing was trained yet, so no checkpoint was kept"
-    elif isinstance(interrupted, TrainingInterrupted):
+        typer.echo(
+            "interrupted before the first training step: nothing was kept; run the same "
+            "command again to start",
+            err=True,
+        )
+        return
+    if isinstance(interrupted, TrainingInterrupted):
         where = (
             f"stopped at step {interrupted.step} of {interrupted.total}; the checkpoint is in "
             f"{interrupted.folder}"
         )
     else:
-        models = out if out is not None else Path("<data dir>/models")
+        from service.settings import get_settings
+
+        models = out if out is not None else get_settings().data_dir / "models"
         where = f"the last checkpoint is kept in {models / CHECKPOINTS_DIR}"
     typer.echo(
         f"interrupted: {where}; run the same command again to continue",
