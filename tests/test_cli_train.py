@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +46,15 @@ def _train(coded: Path, out: Path, *extra: str) -> tuple[int, str]:
               "--trained-layers", "1", *extra],
     )  # fmt: skip
     return result.exit_code, result.output
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_as_on_a_terminal() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, as in a terminal: a suite started in the background
+    by a non-interactive shell (CI under nohup) inherits it ignored, and so would the command."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture
@@ -100,3 +112,31 @@ def test_ctrl_c_before_the_first_step_keeps_nothing(
     assert status == 130, output
     assert "interrupted before the first training step: nothing was kept" in output
     assert not (tmp_path / "models" / CHECKPOINTS_DIR).exists()
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_process_with_a_checkpoint_and_a_rerun_continues(
+    tmp_path: Path, shared_dir: Path
+) -> None:
+    out = tmp_path / "models"
+    command = [
+        sys.executable, "-m", "service.cli.main", "train", "--data", "annomi:client",
+        "--max-transcripts", "8", "--shared-dir", str(shared_dir), "--out", str(out),
+        "--trained-layers", "1", "--checkpoint-every", "1",
+    ]  # fmt: skip
+    env = {**os.environ, "INTERCODER_DATA_DIR": str(tmp_path / "data")}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
+    while not list(out.glob(f"{CHECKPOINTS_DIR}/*/checkpoint.json")):
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"no checkpoint before the run ended or timed out: {process.communicate()}")
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert b"interrupted: stopped at step" in stderr
+
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert "continued from the checkpoint at step" in again.stdout
+    assert len(list(out.glob("intercoder-tuned-*"))) == 1

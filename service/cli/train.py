@@ -145,7 +145,14 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
             raise KeyboardInterrupt
         stop.set()
 
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # A signal ignored from the start stays ignored: a job a shell started in the background
+    # inherits SIGINT ignored, so that the terminal's Ctrl-C is not meant for it.
+    wanted = (
+        sig
+        for sig in (signal.SIGINT, signal.SIGTERM)
+        if signal.getsignal(sig) is not signal.SIG_IGN
+    )
+    previous = {sig: signal.signal(sig, handle) for sig in wanted}
     try:
         yield received
     finally:
