@@ -15,7 +15,9 @@
     |   +-- PayloadTooLargeError    a request body over the size limit         (service.errors)
     |   +-- BatchTooLargeError      more sentences or exemplars than allowed   (service.errors)
     |   +-- BackupError             backup or restore cannot go ahead (a bad file, one in use)
-    |                                                                          (service.errors)
+    |   |                                                                      (service.errors)
+    |   +-- CheckpointMismatchError a training checkpoint written for other inputs
+    |                                                                          (models.errors)
     +-- DatasetUnavailableError     a bundled dataset (../shared) or spaCy pipeline is not installed
     +-- ModelIntegrityError         a model folder is missing or fails the sha256 (models.errors)
     +-- NotFittedError              a suggester or coder used before ``fit``    (models.errors)

@@ -3,7 +3,7 @@ and the exemplar index."""
 
 from __future__ import annotations
 
-from codebook.errors import IntercoderError
+from codebook.errors import InputError, IntercoderError
 
 
 class ModelIntegrityError(IntercoderError):
@@ -24,3 +24,8 @@ class IndexMismatchError(IntercoderError):
 
 class IndexFileError(IntercoderError):
     """A saved index file is missing, unreadable, corrupt, or does not match its companion file."""
+
+
+class CheckpointMismatchError(InputError):
+    """A training checkpoint was written for other inputs (data, codebook or settings) than
+    the run that meets it, so continuing from it would train a different model."""

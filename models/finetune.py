@@ -11,12 +11,18 @@ stay frozen, so their output is computed once per unit and cached; each epoch th
 the top layers. Batches group units of similar length (little padding), and the best state by
 the loss on an inner split of the training transcripts (a held-out tenth of the groups, never
 the caller's test fold) is what is kept: early stopping without a second pass.
+
+A caller watches and steers a run through :class:`TrainControl`: progress of each phase
+(:mod:`models.train_progress`), an estimate of the time measured on this machine first
+(:mod:`models.train_measure`), checkpoints to stop and continue from, and a stop request
+(:mod:`models.train_checkpoint`). There is one training loop, with or without them.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,10 +32,29 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from codebook.errors import InputError
 from codebook.model import Codebook
-
-Progress = Callable[[str], None]
-_INFERENCE_BATCH = 64
+from models.finetune_layers import TopLayers, UnitCache, by_length_batches, length_batches
+from models.train_checkpoint import (
+    STATE_FILE,
+    Checkpoint,
+    CheckpointPlan,
+    LoopState,
+    TrainingInterrupted,
+    load_checkpoint,
+    restore,
+    save_checkpoint,
+    snapshot,
+)
+from models.train_measure import measure_rates, workload
+from models.train_progress import (
+    EMBEDDING,
+    TRAINING,
+    Report,
+    TrainProgress,
+    estimate,
+    is_check_step,
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +81,7 @@ class TrainResult:
     steps: int
     validation_losses: tuple[float, ...]
     best_check: int
+    resumed_at: int = 0  # the step a checkpoint had reached, 0 for a run from the start
 
 
 @dataclass(frozen=True)
@@ -119,90 +145,50 @@ def inner_split(
     return np.flatnonzero(~held_mask).astype(np.intp), np.flatnonzero(held_mask).astype(np.intp)
 
 
-def length_batches(
-    lengths: NDArray[np.intp], rows: NDArray[np.intp], size: int, rng: np.random.Generator
-) -> list[NDArray[np.intp]]:
-    """Shuffled batches of rows of similar length: sorted within pools of 50 batches."""
-    order = rng.permutation(rows)
-    pool = size * 50
-    batches: list[NDArray[np.intp]] = []
-    for start in range(0, len(order), pool):
-        chunk = order[start : start + pool]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches += [chunk[i : i + size] for i in range(0, len(chunk), size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
+@dataclass(frozen=True)
+class TrainSchedule:
+    """The inner split and the step plan, fixed by the data and the config before training."""
+
+    fit_rows: NDArray[np.intp]
+    held_rows: NDArray[np.intp]
+    steps_per_epoch: int
+    total: int
+    check_every: int
 
 
-class _TopLayers:
-    """The trainable top of a BERT-like encoder over cached lower-layer token states."""
-
-    def __init__(self, transformer: Any, trained_layers: int, n_labels: int) -> None:
-        layers = list(transformer.encoder.layer)
-        if not 1 <= trained_layers <= len(layers):
-            raise ValueError(f"trained_layers must be 1..{len(layers)}, got {trained_layers}")
-        self.transformer = transformer
-        self.lower = layers[: len(layers) - trained_layers]
-        self.top = torch.nn.ModuleList(layers[len(layers) - trained_layers :])
-        self.head = torch.nn.Linear(int(transformer.config.hidden_size), n_labels)
-
-    @torch.no_grad()
-    def lower_states(self, ids: torch.Tensor, types: torch.Tensor, mask: torch.Tensor) -> Any:
-        states = self.transformer.embeddings(input_ids=ids, token_type_ids=types)
-        for layer in self.lower:
-            states = _run_layer(layer, states, mask)
-        return states
-
-    def pooled(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Mean of the top layer's token states over real tokens, as sentence-transformers."""
-        for layer in self.top:
-            states = _run_layer(layer, states, mask)
-        weights = mask.unsqueeze(-1).to(states.dtype)
-        return (states * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
-
-    def logits(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.head(self.pooled(states, mask))  # type: ignore[no-any-return]
-
-    def parameters(self) -> list[torch.nn.Parameter]:
-        return [*self.top.parameters(), *self.head.parameters()]
-
-
-def _run_layer(layer: Any, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    # An additive float mask (0 keep, most negative float for padding) works for the eager and
-    # the SDPA attention alike; the model's own forward builds the same one.
-    additive = (1.0 - mask[:, None, None, :].to(states.dtype)) * torch.finfo(states.dtype).min
-    out = layer(states, additive)
-    return out[0] if isinstance(out, tuple) else out  # type: ignore[no-any-return]
-
-
-class _Cache:
-    """Each unit's token ids and lower-layer states, padded per batch on demand."""
-
-    def __init__(self, model: _TopLayers, encoded: dict[str, list[list[int]]]) -> None:
-        self.ids = [torch.tensor(row) for row in encoded["input_ids"]]
-        self.types = [torch.tensor(row) for row in encoded["token_type_ids"]]
-        self.lengths = np.array([len(row) for row in self.ids], dtype=np.intp)
-        self.states: list[torch.Tensor] = [torch.empty(0)] * len(self.ids)
-        by_length = np.argsort(self.lengths, kind="stable")
-        for start in range(0, len(by_length), _INFERENCE_BATCH):
-            rows = by_length[start : start + _INFERENCE_BATCH]
-            ids, types, mask = self._padded(rows)
-            states = model.lower_states(ids, types, mask)
-            for position, row in enumerate(rows):
-                self.states[row] = states[position, : self.lengths[row]].clone()
-
-    def _padded(self, rows: NDArray[np.intp]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        pad = torch.nn.utils.rnn.pad_sequence
-        ids = pad([self.ids[i] for i in rows], batch_first=True)
-        types = pad([self.types[i] for i in rows], batch_first=True)
-        mask = pad([torch.ones(self.lengths[i], dtype=torch.long) for i in rows], batch_first=True)
-        return ids, types, mask
-
-    def batch(self, rows: NDArray[np.intp]) -> tuple[torch.Tensor, torch.Tensor]:
-        states = torch.nn.utils.rnn.pad_sequence([self.states[i] for i in rows], batch_first=True)
-        mask = torch.nn.utils.rnn.pad_sequence(
-            [torch.ones(self.lengths[i], dtype=torch.long) for i in rows], batch_first=True
+def training_schedule(
+    train_rows: NDArray[np.intp], groups: Sequence[str], config: TrainConfig
+) -> TrainSchedule:
+    fit_positions, held_positions = inner_split(groups, config.validation_share, config.seed)
+    if len(fit_positions) == 0:  # else the loop would wait forever for a batch
+        raise InputError(
+            f"validation_share {config.validation_share} holds out every training transcript; "
+            "lower it so that some are left to train on"
         )
-        return states, mask
+    steps_per_epoch = int(np.ceil(len(fit_positions) / config.batch_size))
+    total = max(1, min(steps_per_epoch * config.epochs, config.max_steps))
+    check_every = max(1, min(steps_per_epoch, total) // max(1, config.checks_per_epoch))
+    return TrainSchedule(
+        train_rows[fit_positions], train_rows[held_positions], steps_per_epoch, total, check_every
+    )
+
+
+def _ignore(_: object) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class TrainControl:
+    """How a caller watches and steers a run; nothing here changes the weights it reaches."""
+
+    report: Report = _ignore  # each phase's progress, for a bar
+    say: Callable[[str], None] = _ignore  # lines for a person: the estimate, a resumption
+    estimate: bool = False  # measure this machine and say how long the run should take
+    stop: threading.Event | None = None  # set (by a signal handler) to stop at the next step
+    checkpoint: CheckpointPlan | None = None  # where to keep checkpoints and resume from
+
+
+UNWATCHED = TrainControl()  # no progress, no estimate, no checkpoints: what the harness uses
 
 
 def fine_tune(
@@ -214,52 +200,54 @@ def fine_tune(
     groups: Sequence[str],
     layout: LabelLayout,
     config: TrainConfig,
-    progress: Progress = lambda _: None,
+    control: TrainControl = UNWATCHED,
 ) -> FineTuned:
     """Train the top layers of ``transformer`` (a Hugging Face BERT-like model) in place.
 
     ``inputs`` are every unit to embed; the model learns from ``train_rows`` of them, whose
     ``labels`` and ``groups`` are given row for row. The other units are only embedded, with
     the tuned model, from the same cache of lower-layer states (no second encoding pass).
+    With a checkpoint plan, a run continues from the plan's checkpoint when there is one.
     """
     started = time.perf_counter()
     torch.manual_seed(config.seed)
-    model = _TopLayers(transformer, config.trained_layers, labels.shape[1])
+    model = TopLayers(transformer, config.trained_layers, labels.shape[1])
     transformer.eval()
-    cache = _Cache(model, tokenizer(list(inputs), truncation=True, max_length=config.max_length))
-    progress(f"lower layers for {len(inputs)} units: {time.perf_counter() - started:.0f} s")
-    result = _train(
-        model,
-        cache,
-        np.asarray(train_rows, dtype=np.intp),
-        labels,
-        groups,
-        layout,
-        config,
-        progress,
-    )
-    embeddings = _embed(model, cache)
+    cache = UnitCache(tokenizer(list(inputs), truncation=True, max_length=config.max_length))
+    rows = np.asarray(train_rows, dtype=np.intp)
+    schedule = training_schedule(rows, groups, config)
+    resumed = load_checkpoint(control.checkpoint) if control.checkpoint is not None else None
+    first_step = resumed.loop.step if resumed is not None else 0
+    if resumed is not None and control.checkpoint is not None:
+        control.say(
+            f"continuing from the checkpoint at step {first_step} of {resumed.total} "
+            f"in {control.checkpoint.folder}"
+        )
+    if control.estimate:
+        rates = measure_rates(model, cache, rows, config)
+        work = workload(cache.lengths, schedule, first_step, config)
+        control.say(estimate(work, rates).line())
+    cache.fill(model, control.report, lambda: _halt_if_asked(control, first_step, schedule.total))
+    result = _train(model, cache, rows, labels, layout, config, schedule, control, resumed)
+    embeddings = _embed(model, cache, control, schedule.total)
     seconds = time.perf_counter() - started
     return FineTuned(dataclasses.replace(result, seconds=seconds), embeddings)
 
 
 def _train(
-    model: _TopLayers,
-    cache: _Cache,
+    model: TopLayers,
+    cache: UnitCache,
     train_rows: NDArray[np.intp],
     labels: NDArray[np.bool_],
-    groups: Sequence[str],
     layout: LabelLayout,
     config: TrainConfig,
-    progress: Progress,
+    schedule: TrainSchedule,
+    control: TrainControl,
+    resumed: Checkpoint | None,
 ) -> TrainResult:
-    rng = np.random.default_rng(config.seed)
     targets = torch.zeros((len(cache.lengths), labels.shape[1]))
     targets[torch.from_numpy(train_rows)] = torch.from_numpy(labels.astype(np.float32))
-    fit_positions, held_positions = inner_split(groups, config.validation_share, config.seed)
-    fit_rows, held_rows = train_rows[fit_positions], train_rows[held_positions]
-    steps_per_epoch = int(np.ceil(len(fit_rows) / config.batch_size))
-    total = max(1, min(steps_per_epoch * config.epochs, config.max_steps))
+    total, held_rows = schedule.total, schedule.held_rows
     optimizer = torch.optim.AdamW(
         [
             {"params": list(model.top.parameters()), "lr": config.learning_rate},
@@ -268,64 +256,112 @@ def _train(
         weight_decay=0.01,
     )
     warmup = max(1, total // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
+    rate = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min((step + 1) / warmup, (total - step) / (total - warmup + 1))
     )
-    check_every = max(1, min(steps_per_epoch, total) // max(1, config.checks_per_epoch))
-    losses: list[float] = []
-    best: dict[str, torch.Tensor] | None = None
-    step = 0
-    while step < total:
-        for rows in length_batches(cache.lengths, fit_rows, config.batch_size, rng):
-            model.top.train()
-            states, mask = cache.batch(rows)
-            loss = classification_loss(model.logits(states, mask), targets[rows], layout)
-            optimizer.zero_grad()
-            loss.backward()  # type: ignore[no-untyped-call]
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-            step += 1
-            if len(held_rows) and (step % check_every == 0 or step == total):
-                losses.append(_held_loss(model, cache, held_rows, targets, layout))
-                if losses[-1] <= min(losses):
-                    best = copy.deepcopy(model.top.state_dict())
-                progress(f"step {step}/{total}: held-out loss {losses[-1]:.3f}")
-            if step == total:
+    rng = np.random.default_rng(config.seed)
+    loop = LoopState(0, 0, dict(rng.bit_generator.state), [], None)
+    if resumed is not None:
+        loop = restore(resumed, total, model.trained_modules(), optimizer, rate)
+    resumed_at = loop.step
+    control.report(TrainProgress(TRAINING, loop.step, total))
+    while loop.step < total:
+        # An epoch's batches are drawn again from the generator as it was when they were first
+        # drawn; a continued run skips those its checkpoint had already trained on.
+        rng.bit_generator.state = loop.epoch_rng
+        batches = length_batches(cache.lengths, schedule.fit_rows, config.batch_size, rng)
+        for rows in batches[loop.step - loop.epoch_first_step :]:
+            _step(model, cache, rows, targets, layout, optimizer)
+            rate.step()
+            loop.step += 1
+            if len(held_rows) and is_check_step(loop.step, total, schedule.check_every):
+                loop.losses.append(_held_loss(model, cache, held_rows, targets, layout))
+                if loop.losses[-1] <= min(loop.losses):
+                    loop.best = copy.deepcopy(model.top.state_dict())
+            latest = loop.losses[-1] if loop.losses else None
+            control.report(TrainProgress(TRAINING, loop.step, total, latest))
+            _keep(control, model, optimizer, rate, loop, total)
+            if loop.step == total:
                 break
-    if best is not None:
-        model.top.load_state_dict(best)
+        else:
+            loop.epoch_rng, loop.epoch_first_step = dict(rng.bit_generator.state), loop.step
+    if loop.best is not None:
+        model.top.load_state_dict(loop.best)
     model.top.eval()
-    best_check = int(np.argmin(losses)) if losses else -1
-    return TrainResult(0.0, step, tuple(losses), best_check)
+    best_check = int(np.argmin(loop.losses)) if loop.losses else -1
+    return TrainResult(0.0, loop.step, tuple(loop.losses), best_check, resumed_at)
+
+
+def _step(
+    model: TopLayers,
+    cache: UnitCache,
+    rows: NDArray[np.intp],
+    targets: torch.Tensor,
+    layout: LabelLayout,
+    optimizer: torch.optim.Optimizer,
+) -> None:
+    model.top.train()
+    states, mask = cache.batch(rows)
+    loss = classification_loss(model.logits(states, mask), targets[rows], layout)
+    optimizer.zero_grad()
+    loss.backward()  # type: ignore[no-untyped-call]
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+
+
+def _keep(
+    control: TrainControl,
+    model: TopLayers,
+    optimizer: torch.optim.Optimizer,
+    rate: torch.optim.lr_scheduler.LRScheduler,
+    loop: LoopState,
+    total: int,
+) -> None:
+    """Write a checkpoint when one is due (every N steps, the last step, a stop request);
+    then stop if asked to."""
+    plan = control.checkpoint
+    stopping = control.stop is not None and control.stop.is_set()
+    if plan is not None and (stopping or loop.step % plan.every == 0 or loop.step == total):
+        save_checkpoint(plan, snapshot(model.trained_modules(), optimizer, rate, loop, total))
+    _halt_if_asked(control, loop.step, total)
+
+
+def _halt_if_asked(control: TrainControl, step: int, total: int) -> None:
+    if control.stop is None or not control.stop.is_set():
+        return
+    plan = control.checkpoint
+    kept = plan is not None and (plan.folder / STATE_FILE).is_file()
+    raise TrainingInterrupted(step, total, plan.folder if kept and plan else None)
 
 
 @torch.no_grad()
-def _embed(model: _TopLayers, cache: _Cache) -> NDArray[np.float32]:
+def _embed(
+    model: TopLayers, cache: UnitCache, control: TrainControl, steps: int
+) -> NDArray[np.float32]:
     """Mean-pooled, L2-normalised top-layer states of every cached unit, in input order."""
     model.top.eval()
-    out = torch.zeros((len(cache.lengths), model.head.in_features))
-    by_length = np.argsort(cache.lengths, kind="stable")
-    for start in range(0, len(by_length), _INFERENCE_BATCH):
-        rows = by_length[start : start + _INFERENCE_BATCH]
+    done, total = 0, len(cache.lengths)
+    out = torch.zeros((total, model.head.in_features))
+    for rows in by_length_batches(cache.lengths, np.arange(total, dtype=np.intp)):
+        _halt_if_asked(control, steps, steps)
         states, mask = cache.batch(rows)
         out[torch.from_numpy(rows)] = model.pooled(states, mask)
+        done += len(rows)
+        control.report(TrainProgress(EMBEDDING, done, total))
     return torch.nn.functional.normalize(out, dim=1).numpy().astype(np.float32)
 
 
 @torch.no_grad()
 def _held_loss(
-    model: _TopLayers,
-    cache: _Cache,
+    model: TopLayers,
+    cache: UnitCache,
     rows: NDArray[np.intp],
     targets: torch.Tensor,
     layout: LabelLayout,
 ) -> float:
     model.top.eval()
     total = 0.0
-    ordered = rows[np.argsort(cache.lengths[rows], kind="stable")]
-    for start in range(0, len(ordered), _INFERENCE_BATCH):
-        chunk = ordered[start : start + _INFERENCE_BATCH]
+    for chunk in by_length_batches(cache.lengths, rows):
         states, mask = cache.batch(chunk)
         loss = classification_loss(model.logits(states, mask), targets[chunk], layout)
         total += float(loss) * len(chunk)

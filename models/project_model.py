@@ -16,7 +16,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,11 +37,18 @@ from models.encoder import (
     weights_sha256,
 )
 from models.errors import ModelIntegrityError
-from models.finetune import FineTuned, TrainConfig, TrainResult, fine_tune, label_layout
+from models.finetune import (
+    UNWATCHED,
+    FineTuned,
+    TrainConfig,
+    TrainControl,
+    TrainResult,
+    fine_tune,
+    label_layout,
+)
 from models.model_card import CARD_FILE, ProjectModelCard
 
 CONTEXT_TURNS = 1
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,11 @@ def training_hash(
     return digest.hexdigest()
 
 
+def frame_training_hash(frame: pd.DataFrame, codebook: Codebook, config: TrainConfig) -> str:
+    """The training hash of a coded-units table: what names its model and its checkpoint."""
+    return training_hash(training_inputs(frame), frame, codebook, config)
+
+
 def load_base_model() -> Any:
     """A fresh copy of the bundled MiniLM to fine-tune, its weights checked first."""
     folder = bundled_model_dir()
@@ -97,7 +109,7 @@ def tune(
     groups: Sequence[str],
     codebook: Codebook,
     config: TrainConfig,
-    progress: Progress = lambda _: None,
+    control: TrainControl = UNWATCHED,
 ) -> tuple[Any, FineTuned]:
     """Fine-tune a fresh bundled MiniLM on the first ``len(train_codes)`` of ``inputs``.
 
@@ -115,7 +127,7 @@ def tune(
         groups,
         label_layout(codebook, labels),
         config,
-        progress,
+        control,
     )
     return model, tuned
 
@@ -124,9 +136,13 @@ def train_project_model(
     frame: pd.DataFrame,
     codebook: Codebook,
     config: TrainConfig | None = None,
-    progress: Progress = lambda _: None,
+    control: TrainControl = UNWATCHED,
 ) -> TrainedModel:
-    """Fine-tune the bundled MiniLM on one coding per unit (``coded_frame`` columns)."""
+    """Fine-tune the bundled MiniLM on one coding per unit (``coded_frame`` columns).
+
+    ``control`` watches and steers the run; its checkpoint plan, when it has one, must be for
+    :func:`frame_training_hash` of the same arguments (the checkpoint records it).
+    """
     config = config or TrainConfig()
     if frame.duplicated(["transcript_id", "unit_id"]).any():
         raise InputError(
@@ -138,7 +154,7 @@ def train_project_model(
     inputs = training_inputs(frame)
     groups = [str(group) for group in frame["group"]]
     model, tuned = tune(
-        inputs, [set(codes) for codes in frame["codes"]], groups, codebook, config, progress
+        inputs, [set(codes) for codes in frame["codes"]], groups, codebook, config, control
     )
     model.max_seq_length = config.max_length
     trained_hash = training_hash(inputs, frame, codebook, config)

@@ -50,6 +50,10 @@ MISTAKES: list[tuple[str, str]] = [
     ("train: data missing", "train --data {tmp}/nope.csv --codebook interview"),
     ("train: out is a file", "train --data {tmp}/coded.csv --codebook interview "
      "--out {tmp}/report.txt"),
+    ("train: --resume with no checkpoint", "train --data {tmp}/coded.csv --codebook interview "
+     "--out {tmp}/models --resume"),
+    ("train: checkpoints every 0 steps", "train --data {tmp}/coded.csv --codebook interview "
+     "--checkpoint-every 0"),
     ("code: exemplars missing", "code {tmp}/talk.vtt --codebook interview "
      "--exemplars {tmp}/nope.csv --out {tmp}/coded"),
     ("code: missing --out", "code {tmp}/talk.vtt --codebook interview"),

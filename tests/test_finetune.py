@@ -20,8 +20,8 @@ from models.finetune import (
     fine_tune,
     inner_split,
     label_layout,
-    length_batches,
 )
+from models.finetune_layers import length_batches
 
 CLIENT = load_codebook("annomi-client")  # one exclusive category: change, neutral, sustain
 INTERVIEW = load_codebook("interview")  # 75 codes, none exclusive

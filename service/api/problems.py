@@ -33,7 +33,13 @@ from codebook.errors import (
     TranscriptError,
     UnknownNameError,
 )
-from models.errors import IndexFileError, IndexMismatchError, ModelIntegrityError, NotFittedError
+from models.errors import (
+    CheckpointMismatchError,
+    IndexFileError,
+    IndexMismatchError,
+    ModelIntegrityError,
+    NotFittedError,
+)
 from service.errors import (
     AuthError,
     BackupError,
@@ -86,6 +92,7 @@ ERROR_STATUS: dict[type[IntercoderError], tuple[int, str]] = {
     NotFittedError: (500, "Internal error"),
     IndexMismatchError: (500, "Internal error"),
     IndexFileError: (500, "Internal error"),
+    CheckpointMismatchError: (409, "Checkpoint of other inputs"),
 }
 """Status and title of every error class; a class's own row, never only its parent's."""
 

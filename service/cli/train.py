@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
 
 from service.cli.paths import coded_data, input_folder, output_folder
-from service.cli.progress import QUIET_HELP, step_progress
-from service.cli.support import exits_cleanly
+from service.cli.progress import training_progress
+from service.cli.support import INTERRUPTED_STATUS, exits_cleanly
 
 
 @exits_cleanly
@@ -57,15 +62,36 @@ def train(
             "more slowly.",
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Insist on continuing an interrupted run: an error if no checkpoint of these "
+            "inputs is there (without it, one is used when there is one).",
+        ),
+    ] = False,
+    checkpoint_every: Annotated[
+        int, typer.Option(min=1, help="Training steps between checkpoints.")
+    ] = 25,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Nothing on stderr: no expected time, no bars (a terminal) or phase times "
+            "(a pipe).",
+        ),
+    ] = False,
 ) -> None:
     """Fine-tune MiniLM on coded units, each read with its speaker and the unit before it.
 
     Writes a model folder named after the hash of the training data, the codebook and the
     settings. Suggest with it: `intercoder suggest --model FOLDER`, or serve it with
-    INTERCODER_MODEL_PATH=FOLDER intercoder serve.
+    INTERCODER_MODEL_PATH=FOLDER intercoder serve. Says first how long it expects to take.
+    Ctrl-C (or SIGTERM) stops it after the current step with a checkpoint in
+    <out>/.checkpoints; the same command continues from there to the same model.
     """
-    from service.app.training import TrainingPlan, train_model
+    from service.app.training import TrainingPlan, TrainingWatch, train_model
     from service.settings import get_settings
 
     if data is not None:
@@ -83,9 +109,19 @@ def train(
         seed=seed,
         shared_dir=shared_dir,
         trained_layers=trained_layers,
+        resume=resume,
+        checkpoint_every=checkpoint_every,
     )
-    with step_progress(quiet) as step:  # each training step on a terminal, nothing in a pipe
-        outcome = train_model(plan, get_settings(), step)
+    stop = threading.Event()
+    with training_progress(quiet) as (say, report), stop_on_signals(stop) as received:
+        try:
+            outcome = train_model(plan, get_settings(), TrainingWatch(say, report, stop))
+        except KeyboardInterrupt as interrupted:  # TrainingInterrupted, or a second Ctrl-C
+            _say_interrupted(interrupted, out)
+            status = 128 + received[0] if received else INTERRUPTED_STATUS  # 143 for SIGTERM
+            raise typer.Exit(code=status) from None
+    if outcome.resumed_at:
+        typer.echo(f"continued from the checkpoint at step {outcome.resumed_at}")
     losses = ", ".join(f"{loss:.3f}" for loss in outcome.validation_losses)
     typer.echo(f"wrote {outcome.folder}")
     typer.echo(
@@ -94,4 +130,57 @@ def train(
     )
     typer.echo(
         f"  suggest with: intercoder suggest TRANSCRIPT --model {outcome.folder} --codebook ..."
+    )
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
+    """Ctrl-C or SIGTERM sets ``stop`` (training ends after its step, with a checkpoint);
+    a second one stops at once. Yields the signals received."""
+    received: list[int] = []
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    # A signal ignored from the start stays ignored: a job a shell started in the background
+    # inherits SIGINT ignored, so that the terminal's Ctrl-C is not meant for it.
+    wanted = (
+        sig
+        for sig in (signal.SIGINT, signal.SIGTERM)
+        if signal.getsignal(sig) is not signal.SIG_IGN
+    )
+    previous = {sig: signal.signal(sig, handle) for sig in wanted}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _say_interrupted(interrupted: KeyboardInterrupt, out: Path | None) -> None:
+    from models.train_checkpoint import CHECKPOINTS_DIR, TrainingInterrupted
+
+    if isinstance(interrupted, TrainingInterrupted) and interrupted.folder is None:
+        typer.echo(
+            "interrupted before the first training step: nothing was kept; run the same "
+            "command again to start",
+            err=True,
+        )
+        return
+    if isinstance(interrupted, TrainingInterrupted):
+        where = (
+            f"stopped at step {interrupted.step} of {interrupted.total}; the checkpoint is in "
+            f"{interrupted.folder}"
+        )
+    else:
+        from service.settings import get_settings
+
+        models = out if out is not None else get_settings().data_dir / "models"
+        where = f"the last checkpoint is kept in {models / CHECKPOINTS_DIR}"
+    typer.echo(
+        f"interrupted: {where}; run the same command again to continue",
+        err=True,
     )
