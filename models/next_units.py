@@ -1,7 +1,8 @@
 """Which uncoded units to code next: those whose coding would teach the coder most.
 
 Active learning by *uncertainty* and *diversity* together (the "diverse mini-batch" rule of
-Zhdanov 2019): the ``pool_factor x n`` units the coder is least sure of are clustered into
+Zhdanov 2019): the ``pool_factor x n`` units the coder is least sure of (at most a quarter of
+the candidates, at least ``n``) are clustered into
 ``n`` groups by k-means weighted by that uncertainty, and the unit nearest each centre is
 picked, so twenty picks are twenty different kinds of doubt, not one sentence twenty times.
 
@@ -31,6 +32,9 @@ from models.suggesters.base import Decisions
 
 Reason = Literal["uncertain", "unlike coded"]
 POOL_FACTOR = 10
+POOL_SHARE = 0.25
+"""The uncertain pool is also at most this share of the candidates (but at least ``n``), so
+that a small project's picks are still among its most uncertain units."""
 COLD_POOL = 5_000
 """At most this many uncoded units (drawn by the seed) are clustered in the cold start."""
 WARM_PER_CODE = 2
@@ -94,19 +98,26 @@ def rank_units(
         raise ValueError(f"n must be at least 1, got {n}")
     if len(vectors) == 0:
         return ()
+    # Identical sentences (many "Uh-huh.") are one candidate: coding one teaches what coding
+    # all would, so two picks are never the same sentence; its copies count in its weight.
+    _, first, inverse = np.unique(vectors, axis=0, return_index=True, return_inverse=True)
+    copies = np.bincount(inverse.reshape(-1), minlength=len(first))
     novelty = _novelty(vectors, coded_vectors)
     if decisions is None:
-        pool = _cold_pool(len(vectors), seed)
-        weights = novelty[pool]
+        pool = _cold_pool(len(first), seed)
+        weights = novelty[first[pool]]
         doubt = None
     else:
         doubt = uncertainty(decisions, exclusive_columns)
+        distinct_doubt = doubt[first]
         # the most uncertain first, ties by position: the same input gives the same pool
-        pool = np.lexsort((np.arange(len(doubt)), -doubt))[: pool_factor * n]
-        weights = doubt[pool]
-    picks, sizes = _representatives(vectors[pool], weights, n, seed)
+        size = min(pool_factor * n, max(n, int(POOL_SHARE * len(first))))
+        pool = np.lexsort((first, -distinct_doubt))[:size]
+        weights = distinct_doubt[pool]
+    rows = first[pool]
+    picks, sizes = _representatives(vectors[rows], weights * copies[pool], copies[pool], n, seed)
     ranked = [
-        _ranked(int(pool[pick]), size, novelty, doubt, decisions)
+        _ranked(int(rows[pick]), size, novelty, doubt, decisions)
         for pick, size in zip(picks, sizes, strict=True)
     ]
     ranked.sort(key=lambda unit: (-unit.score, unit.position))
@@ -143,6 +154,7 @@ def _novelty(vectors: Embeddings, coded_vectors: Embeddings) -> NDArray[np.float
 
 
 def _cold_pool(count: int, seed: int) -> NDArray[np.intp]:
+    """All the distinct candidates, or a sample of ``COLD_POOL`` of them drawn by the seed."""
     if count <= COLD_POOL:
         return np.arange(count, dtype=np.intp)
     chosen = np.random.default_rng(seed).choice(count, size=COLD_POOL, replace=False)
@@ -150,22 +162,25 @@ def _cold_pool(count: int, seed: int) -> NDArray[np.intp]:
 
 
 def _representatives(
-    points: Embeddings, weights: NDArray[np.float64], n: int, seed: int
+    points: Embeddings,
+    weights: NDArray[np.float64],
+    copies: NDArray[np.int64],
+    n: int,
+    seed: int,
 ) -> tuple[list[int], list[int]]:
-    """One point per weighted k-means cluster (the nearest its centre) and each cluster's
-    size; every point when there are no more than ``n``."""
+    """One point per weighted k-means cluster (the one nearest its centre) and how many
+    units its cluster stands for; every point when there are no more than ``n``."""
     if len(points) <= n:
-        return list(range(len(points))), [1] * len(points)
+        return list(range(len(points))), [int(count) for count in copies]
     model = KMeans(n_clusters=n, n_init=1, random_state=seed)
     labels = model.fit_predict(points, sample_weight=np.maximum(weights, _EPSILON))
     distances = model.transform(points)
     picks, sizes = [], []
     for cluster in range(n):
         members = np.flatnonzero(labels == cluster)
-        if len(members) == 0:  # k-means may leave a cluster empty on duplicated points
-            continue
-        picks.append(int(members[np.argmin(distances[members, cluster])]))
-        sizes.append(len(members))
+        if len(members):  # the points are distinct, but k-means may still leave one empty
+            picks.append(int(members[np.argmin(distances[members, cluster])]))
+            sizes.append(int(copies[members].sum()))
     return picks, sizes
 
 

@@ -47,6 +47,12 @@ MISTAKES: list[tuple[str, str]] = [
     ("evaluate: missing --out", "evaluate --data {tmp}/coded.csv"),
     ("evaluate: a single transcript", "evaluate --data {tmp}/one.csv --codebook interview "
      "--out {tmp}/r"),
+    ("evaluate: bad checkpoints", "evaluate --data {tmp}/coded.csv --codebook interview "
+     "--out {tmp}/r --active-learning --al-checkpoints 100,many"),
+    ("evaluate: batch of 0", "evaluate --data {tmp}/coded.csv --codebook interview "
+     "--out {tmp}/r --active-learning --al-batch 0"),
+    ("evaluate: active learning, one out", "evaluate --data {tmp}/coded.csv --codebook "
+     "interview --out {tmp}/r --active-learning --leave-one-out"),
     ("train: data missing", "train --data {tmp}/nope.csv --codebook interview"),
     ("train: out is a file", "train --data {tmp}/coded.csv --codebook interview "
      "--out {tmp}/report.txt"),
