@@ -29,6 +29,7 @@ from eval.report_model import (
     ActiveLearning,
     ActiveLearningCurve,
     ActiveLearningPoint,
+    EquivalentUnits,
     Order,
     SchemeKind,
 )
@@ -136,6 +137,7 @@ def simulate(
         mean_pool_units=float(np.mean(pools)),
         full_data_kappa=full,
         curves=curves,
+        equivalents=equivalent_units(curves[0], curves[1]),
         seconds=round(time.perf_counter() - started, 1),
     )
 
@@ -225,6 +227,20 @@ def _curve(
         units_to_full_kappa=units_to_reach(points, full),
         units_to_95_percent=units_to_reach(points, None if full is None else 0.95 * full),
     )
+
+
+def equivalent_units(
+    suggested: ActiveLearningCurve, random: ActiveLearningCurve
+) -> list[EquivalentUnits]:
+    """For each point of the suggested order, the units random order needs for its kappa."""
+    return [
+        EquivalentUnits(
+            n_coded=point.n_coded,
+            kappa=point.kappa,
+            random_units=units_to_reach(random.points, point.kappa),
+        )
+        for point in suggested.points
+    ]
 
 
 def units_to_reach(points: list[ActiveLearningPoint], target: float | None) -> float | None:

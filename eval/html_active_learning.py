@@ -14,6 +14,9 @@ def active_learning_section(simulation: ActiveLearning | None) -> str:
     png = plots.active_learning_png(simulation.curves, simulation.full_data_kappa)
     checkpoints = [point.n_coded for point in simulation.curves[0].points]
     rows = [_row(curve, len(checkpoints)) for curve in simulation.curves]
+    if simulation.equivalents:
+        needed = [_units(point.random_units) for point in simulation.equivalents]
+        rows.append(["random order needs, for the suggested kappa", *needed, "", ""])
     headers = ["Order", *(f"{n:,} coded" for n in checkpoints), "Units to full-data kappa"]
     headers.append("Units to 95% of it")
     note = (

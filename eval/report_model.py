@@ -136,6 +136,17 @@ class ActiveLearningCurve(_Frozen):
     units_to_95_percent: float | None = Field(description="the same for 95% of the full-data kappa")
 
 
+class EquivalentUnits(_Frozen):
+    """What a point of the suggested order is worth in random order."""
+
+    n_coded: int = Field(description="units coded in the suggested order")
+    kappa: float | None = Field(description="its held-out kappa, mean of the seeds")
+    random_units: float | None = Field(
+        description="units random order needs for the same kappa (interpolated between its "
+        "points; None: not within them)"
+    )
+
+
 class ActiveLearning(_Frozen):
     """Coding in the suggested order versus random order (``eval.active_learning``)."""
 
@@ -149,6 +160,9 @@ class ActiveLearning(_Frozen):
         description="the head trained on every training unit, mean of the seeds"
     )
     curves: list[ActiveLearningCurve]
+    equivalents: list[EquivalentUnits] = Field(
+        default=[], description="each suggested-order point against the random-order curve"
+    )
     seconds: float
 
 

@@ -14,6 +14,7 @@ from codebook.coded import CodedUnit, coded_frame
 from codebook.errors import InputError
 from eval.active_learning import (
     SimulationOptions,
+    equivalent_units,
     parse_checkpoints,
     simulate,
     units_to_reach,
@@ -23,7 +24,7 @@ from eval.harness import EvalOptions, evaluate
 from eval.html_report import render_html
 from eval.inputs import EvalInput
 from eval.methods import SuggesterMethod
-from eval.report_model import ActiveLearningPoint
+from eval.report_model import ActiveLearningCurve, ActiveLearningPoint
 from models.testing import HashingEncoder
 from tests.test_harness import SINGLE, WORDS
 
@@ -107,6 +108,25 @@ def test_units_to_reach_interpolates_between_checkpoints() -> None:
     assert units_to_reach(points, None) is None
 
 
+def _points(*measured: tuple[int, float]) -> list[ActiveLearningPoint]:
+    return [ActiveLearningPoint(n_coded=n, kappa=k, kappa_min=k, kappa_max=k) for n, k in measured]
+
+
+def test_each_suggested_point_is_priced_in_random_order_units() -> None:
+    suggested = ActiveLearningCurve(
+        order="suggested",
+        points=_points((100, 0.5), (200, 0.6), (500, 0.9)),
+        units_to_full_kappa=None,
+        units_to_95_percent=None,
+    )
+    random = suggested.model_copy(
+        update={"order": "random", "points": _points((100, 0.4), (200, 0.5), (500, 0.8))}
+    )
+    priced = equivalent_units(suggested, random)
+    assert [point.n_coded for point in priced] == [100, 200, 500]
+    assert [point.random_units for point in priced] == [200, pytest.approx(300), None]
+
+
 @pytest.mark.parametrize(
     "options",
     [
@@ -140,8 +160,10 @@ def test_the_report_carries_the_section_and_its_page_draws_both_curves() -> None
     report = evaluate(source, data, [SuggesterMethod("linear")], options)
     assert report.active_learning is not None
     assert {curve.order for curve in report.active_learning.curves} == {"suggested", "random"}
+    assert [point.n_coded for point in report.active_learning.equivalents] == [4, 8, 16]
     page = render_html(report)
     assert "Code these next: suggested versus random order" in page
+    assert "random order needs, for the suggested kappa" in page
     assert 'alt="Held-out kappa against units coded, suggested and random order"' in page
     plain = evaluate(source, data, [SuggesterMethod("linear")], EvalOptions(n_folds=3))
     assert plain.active_learning is None
