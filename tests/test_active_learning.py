@@ -24,7 +24,7 @@ from eval.harness import EvalOptions, evaluate
 from eval.html_report import render_html
 from eval.inputs import EvalInput
 from eval.methods import SuggesterMethod
-from eval.report_model import ActiveLearningCurve, ActiveLearningPoint
+from eval.report_model import ActiveLearning, ActiveLearningCurve, ActiveLearningPoint
 from models.testing import HashingEncoder
 from tests.test_harness import SINGLE, WORDS
 
@@ -51,12 +51,12 @@ def imbalanced_data(transcripts: int = 9) -> EvalData:
 
 
 @pytest.fixture(scope="module")
-def simulated() -> object:
+def simulated() -> ActiveLearning:
     return simulate(imbalanced_data(), "single-label", OPTIONS)
 
 
-def test_both_orders_are_measured_at_each_reachable_checkpoint(simulated: object) -> None:
-    result = simulate(imbalanced_data(), "single-label", OPTIONS)
+def test_both_orders_are_measured_at_each_reachable_checkpoint(simulated: ActiveLearning) -> None:
+    result = simulated
     assert [curve.order for curve in result.curves] == ["suggested", "random"]
     for curve in result.curves:
         assert [point.n_coded for point in curve.points] == [4, 8, 16]  # 10,000: beyond the pool
@@ -75,9 +75,8 @@ def test_both_orders_are_measured_at_each_reachable_checkpoint(simulated: object
     assert result.mean_pool_units == pytest.approx(60)
 
 
-def test_the_suggested_order_finds_the_rare_codes_sooner() -> None:
-    result = simulate(imbalanced_data(), "single-label", OPTIONS)
-    suggested, random = result.curves
+def test_the_suggested_order_finds_the_rare_codes_sooner(simulated: ActiveLearning) -> None:
+    suggested, random = simulated.curves
     first_suggested, first_random = suggested.points[0].kappa, random.points[0].kappa
     assert first_suggested is not None
     assert first_random is not None
