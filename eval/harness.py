@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from eval.active_learning import SimulationOptions, simulate
 from eval.agreement import exclusive_agreement, multilabel_agreement
 from eval.crossval import EvalData, dataset_hash, make_folds, subsample_groups
 from eval.humans import human_agreement, machine_vs_humans
@@ -63,6 +64,7 @@ class EvalOptions:
     subsample_note: str | None = None
     notes: tuple[str, ...] = field(default=())
     train_config: TrainConfig | None = None  # the tuned methods' fine-tuning; None: defaults
+    active_learning: SimulationOptions | None = None  # suggested vs random order; None: not run
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,9 @@ def evaluate(
         progress(f"learning curve ({options.learning_method})")
         curve_method = method_by_name(options.learning_method, options.train_config)
         curve = learning_curve(data, curve_method, folds, options, kind)
+    active = None
+    if options.active_learning is not None:
+        active = simulate(data, kind, options.active_learning, progress)
     return Report(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         intercoder_version=intercoder_version(),
@@ -122,6 +127,7 @@ def evaluate(
         methods=results,
         learning_curve=curve,
         notes=list(options.notes),
+        active_learning=active,
     )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eval import plots
+from eval.html_active_learning import active_learning_section
 from eval.html_format import (
     NOT_AVAILABLE,
     escape,
@@ -351,6 +352,7 @@ def render_html(report: Report) -> str:
         _methods_side_by_side(report),
         _per_method(report),
         _combined_figures(report),
+        active_learning_section(report.active_learning),
     ]
     body = "\n".join(section for section in sections if section)
     title = f"intercoder report: {escape(report.codebook_name)} {escape(report.codebook_version)}"

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from eval.report_model import CodeRow, Confusion, CoveragePoint, LearningPoint
+from eval.report_model import ActiveLearningCurve, CodeRow, Confusion, CoveragePoint, LearningPoint
 
 # pyplot's figure registry is global state; the service may render reports from worker threads.
 _PYPLOT_LOCK = threading.Lock()
@@ -219,3 +219,49 @@ def learning_png(
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right", fontsize=8)
         return _png(fig)
+
+
+_ORDER_COLOURS = {"suggested": "tab:blue", "random": "tab:grey"}
+
+
+def active_learning_png(curves: Sequence[ActiveLearningCurve], full_kappa: float | None) -> bytes:
+    """Held-out kappa against units coded, one line per order (the seeds' mean, their range
+    shaded), and the full-data kappa they are measured against."""
+    with _figure(3.8) as (fig, ax):
+        for curve in curves:
+            colour = _ORDER_COLOURS.get(curve.order, "tab:green")
+            sizes, means, low, high = _seed_range(curve)
+            ax.plot(sizes, means, marker="o", color=colour, label=f"{curve.order} order")
+            ax.fill_between(sizes, low, high, color=colour, alpha=0.15)
+        if known(full_kappa):
+            ax.axhline(
+                full_kappa,
+                color=_REFERENCE_COLOUR,
+                linestyle="--",
+                label=f"all training units ({full_kappa:.2f})",
+            )
+        sizes = sorted({point.n_coded for curve in curves for point in curve.points})
+        if sizes and sizes[-1] / sizes[0] >= _LOG_X_RATIO:
+            ax.set_xscale("log")
+            ax.minorticks_off()
+            ax.set_xticks(sizes, [f"{size:,}" for size in sizes])
+        ax.set_xlabel("units coded (simulated coder)")
+        ax.set_ylabel("kappa on held-out transcripts")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right", fontsize=8)
+        return _png(fig)
+
+
+def _seed_range(
+    curve: ActiveLearningCurve,
+) -> tuple[list[int], list[float], list[float], list[float]]:
+    """The drawable points: units coded, the seeds' mean kappa, lowest and highest."""
+    sizes, means, low, high = [], [], [], []
+    for point in curve.points:
+        if not known(point.kappa):
+            continue
+        sizes.append(point.n_coded)
+        means.append(point.kappa)
+        low.append(point.kappa_min if known(point.kappa_min) else point.kappa)
+        high.append(point.kappa_max if known(point.kappa_max) else point.kappa)
+    return sizes, means, low, high

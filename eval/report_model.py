@@ -15,6 +15,7 @@ TrustKind = Literal[
     "machine_alone", "suggest_only", "code_by_hand", "too_few_examples", "not_evaluated"
 ]
 """A code's trust verdict (the rule and its wording: ``eval.trust``)."""
+Order = Literal["suggested", "random"]
 
 
 class _Frozen(BaseModel):
@@ -142,6 +143,55 @@ class LearningCurve(_Frozen):
     points: list[LearningPoint]
 
 
+class ActiveLearningPoint(_Frozen):
+    n_coded: int = Field(description="units the simulated coder has coded")
+    kappa: float | None = Field(
+        description="headline kappa on the held-out transcripts, mean of the seeds"
+    )
+    kappa_min: float | None = Field(description="the lowest seed's kappa")
+    kappa_max: float | None = Field(description="the highest seed's kappa")
+
+
+class ActiveLearningCurve(_Frozen):
+    order: Order = Field(description="suggested: intercoder next's ranking; random: a random draw")
+    points: list[ActiveLearningPoint]
+    units_to_full_kappa: float | None = Field(
+        description="units coded when the mean curve reaches the full-data kappa "
+        "(interpolated between points; None: not within the points)"
+    )
+    units_to_95_percent: float | None = Field(description="the same for 95% of the full-data kappa")
+
+
+class EquivalentUnits(_Frozen):
+    """What a point of the suggested order is worth in random order."""
+
+    n_coded: int = Field(description="units coded in the suggested order")
+    kappa: float | None = Field(description="its held-out kappa, mean of the seeds")
+    random_units: float | None = Field(
+        description="units random order needs for the same kappa (interpolated between its "
+        "points; None: not within them)"
+    )
+
+
+class ActiveLearning(_Frozen):
+    """Coding in the suggested order versus random order (``eval.active_learning``)."""
+
+    method: str
+    batch: int = Field(description="units coded a round")
+    seeds: int
+    folds: int
+    folds_used: int = Field(description="folds run per seed, their test decisions pooled")
+    mean_pool_units: float = Field(description="mean training-fold units (the uncoded pool)")
+    full_data_kappa: float | None = Field(
+        description="the head trained on every training unit, mean of the seeds"
+    )
+    curves: list[ActiveLearningCurve]
+    equivalents: list[EquivalentUnits] = Field(
+        default=[], description="each suggested-order point against the random-order curve"
+    )
+    seconds: float
+
+
 class DatasetInfo(_Frozen):
     name: str
     sha256: str = Field(description="hash of the coded units the report was computed on")
@@ -173,3 +223,4 @@ class Report(_Frozen):
     methods: list[MethodResult]
     learning_curve: LearningCurve | None
     notes: list[str]
+    active_learning: ActiveLearning | None = None

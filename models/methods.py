@@ -29,6 +29,10 @@ USES_K = frozenset({"knn", "blend"})
 DEFAULT_TOP = 5
 DEFAULT_EVIDENCE = 3
 DEFAULT_K = 10
+DEFAULT_NEXT = 20
+"""How many uncoded units "code these next" ranks by default (``models.next_units``)."""
+MAX_NEXT = 500
+"""The most one ranking returns: its k-means runs over ten times as many units."""
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ from models.exemplars import (
     with_codebook_fallback,
 )
 from models.index import ExemplarIndex
-from models.methods import DEFAULT_K, DEFAULT_METHOD, SuggestOptions, method_params
+from models.methods import DEFAULT_K, DEFAULT_METHOD, DEFAULT_NEXT, SuggestOptions, method_params
+from models.next_units import RankedUnit, rank_units, warm_after
 from models.suggesters import BaseSuggester, Decisions, make_suggester
 from models.suggesters.base import IndexKind
 from models.suggesters.compact import CompactSuggestions
@@ -123,6 +124,7 @@ class ProjectCoder:
                 background_k=self.background_k, index_kind=self.index_kind
             ).fit_codebook(codebook, self.encoder)
             self.exemplar_count_ = 0
+            self.coded_vectors_: Embeddings | None = None
         else:
             assert exemplars is not None
             head = self._new_head().fit(
@@ -131,6 +133,7 @@ class ProjectCoder:
                 index=self._shared(index),
             )
             self.exemplar_count_ = len(exemplars)
+            self.coded_vectors_ = exemplars.vectors
         self.head_ = head
         self.codebook_ = codebook
         self.calibrated_ids_ = _sorted_ids(exemplars)
@@ -173,6 +176,7 @@ class ProjectCoder:
             self._with_fallback(exemplars, codebook), index=self._shared(index)
         )
         self.exemplar_count_ = count
+        self.coded_vectors_ = exemplars.vectors
         self.coverage_ = coverage(exemplars.codes, codebook)
         return self
 
@@ -243,6 +247,25 @@ class ProjectCoder:
         scoring many units at once (the evaluation harness)."""
         self._check_fitted()
         return self.head_.decide(vectors)
+
+    def rank_for_coding(
+        self, vectors: Embeddings, n: int = DEFAULT_NEXT, *, seed: int = 0
+    ) -> tuple[RankedUnit, ...]:
+        """Which of these uncoded units (their vectors, as :meth:`embed` gives them) coding
+        would teach this coder most, at most ``n``, most informative first: its most uncertain
+        units, spread over different kinds of doubt; by diversity alone until it has learnt
+        from :func:`models.next_units.warm_after` coded units (``models.next_units``)."""
+        self._check_fitted()
+        code_ids = self.codebook_.codable_ids
+        warm = not self.cold_start_ and self.exemplar_count_ >= warm_after(len(code_ids))
+        column = {code: j for j, code in enumerate(code_ids)}
+        exclusive = [
+            np.array([column[code] for code in members], dtype=np.intp)
+            for members in self.codebook_.exclusive_groups.values()
+        ]
+        decisions = self.decide_vectors(vectors) if warm else None
+        coded = vectors[:0] if self.coded_vectors_ is None else self.coded_vectors_
+        return rank_units(vectors, coded, decisions, exclusive, n=n, seed=seed)
 
     @property
     def state(self) -> CoderState:

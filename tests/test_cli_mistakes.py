@@ -47,6 +47,12 @@ MISTAKES: list[tuple[str, str]] = [
     ("evaluate: missing --out", "evaluate --data {tmp}/coded.csv"),
     ("evaluate: a single transcript", "evaluate --data {tmp}/one.csv --codebook interview "
      "--out {tmp}/r"),
+    ("evaluate: bad checkpoints", "evaluate --data {tmp}/coded.csv --codebook interview "
+     "--out {tmp}/r --active-learning --al-checkpoints 100,many"),
+    ("evaluate: batch of 0", "evaluate --data {tmp}/coded.csv --codebook interview "
+     "--out {tmp}/r --active-learning --al-batch 0"),
+    ("evaluate: active learning, one out", "evaluate --data {tmp}/coded.csv --codebook "
+     "interview --out {tmp}/r --active-learning --leave-one-out"),
     ("train: data missing", "train --data {tmp}/nope.csv --codebook interview"),
     ("train: out is a file", "train --data {tmp}/coded.csv --codebook interview "
      "--out {tmp}/report.txt"),
@@ -71,6 +77,12 @@ MISTAKES: list[tuple[str, str]] = [
     ("restore: file missing", "restore {tmp}/nope.sqlite3"),
     ("restore: not a database", "restore {tmp}/report.txt"),
     ("restore: a folder", "restore {tmp}/folder"),
+    ("next: unknown project", "next --project nope"),
+    ("next: missing --project", "next -n 5"),
+    ("next: n of 0", "next --project nope -n 0"),
+    ("next: n too large", "next --project nope -n 100000"),
+    ("next: n not a number", "next --project nope -n many"),
+    ("next: bad format", "next --project nope --format xml"),
     ("unknown command", "sugest {tmp}/talk.vtt"),
 ]  # fmt: skip
 
@@ -108,7 +120,7 @@ def test_a_mistake_is_one_error_line_and_exit_2(name: str, command: str, tmp_pat
 def test_the_table_covers_every_command() -> None:
     assert len(MISTAKES) >= 15
     named = {command.split()[0] for _, command in MISTAKES}
-    assert {"suggest", "evaluate", "train", "code", "import", "export", "keys"} <= named
+    assert {"suggest", "evaluate", "train", "code", "import", "export", "keys", "next"} <= named
 
 
 def test_an_existing_output_is_kept_and_force_overwrites_it(tmp_path: Path) -> None:

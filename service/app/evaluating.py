@@ -19,6 +19,7 @@ import pandas as pd
 
 from codebook.errors import InputError
 from codebook.model import Codebook
+from eval.active_learning import SimulationOptions
 from eval.crossval import EvalData, prepare
 from eval.harness import EvalOptions, evaluate
 from eval.inputs import EvalInput, load_eval_input
@@ -53,6 +54,8 @@ class EvaluationPlan:
     shared_dir: Path | None = None
     min_share: float = 0.5
     trained_layers: int | None = None
+    active_learning: SimulationOptions | None = None
+    """Also simulate coding in the suggested order versus random order (its folds: ``folds``)."""
 
 
 def evaluate_coded(
@@ -64,6 +67,13 @@ def evaluate_coded(
     """Cross-validate the plan's methods on its coded data; ``encoder`` is built only once the
     inputs are known to be good. ``notify`` hears what was changed from the plan, and why."""
     train_config = tuning_config(plan.trained_layers)
+    if plan.active_learning is not None:
+        plan.active_learning.check()
+        if plan.folds is None:
+            raise InputError(
+                "the active-learning simulation holds out grouped folds; leave out "
+                "--leave-one-out, or run it in a separate evaluation"
+            )
     chosen = [method_by_name(name, train_config) for name in plan.methods]
     if plan.learning_method is not None:
         method_by_name(plan.learning_method)  # an unknown name fails now, not after the folds
@@ -87,8 +97,16 @@ def evaluate_coded(
         subsample_note=note,
         notes=(*_notes(plan.max_train_units, plan.trained_layers), *filter(None, [fold_note])),
         train_config=train_config,
+        active_learning=_simulation(plan.active_learning, folds),
     )
     return evaluate(source, data, chosen, options, progress=progress)
+
+
+def _simulation(chosen: SimulationOptions | None, folds: int | None) -> SimulationOptions | None:
+    """The simulation on the evaluation's folds (fewer when the data has fewer groups)."""
+    if chosen is None or folds is None:
+        return chosen
+    return dataclasses.replace(chosen, folds=folds)
 
 
 def fold_count(folds: int | None, groups: int) -> tuple[int | None, str | None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +12,9 @@ from eval.method_names import ALL_METHODS, DEFAULT_METHODS
 from service.cli.paths import coded_data, input_folder, output_folder
 from service.cli.progress import QUIET_HELP, step_progress
 from service.cli.support import BackendOption, backend_choice, exits_cleanly
+
+if TYPE_CHECKING:
+    from eval.report_model import ActiveLearning
 
 
 class Grouping(enum.StrEnum):
@@ -103,14 +106,44 @@ def evaluate(
             "fixed for every dataset; more layers train more slowly).",
         ),
     ] = None,
+    active_learning: Annotated[
+        bool,
+        typer.Option(
+            "--active-learning",
+            help="Also simulate a coder coding in intercoder next's order versus random "
+            "order: held-out kappa after each checkpoint, on the same grouped folds.",
+        ),
+    ] = False,
+    al_checkpoints: Annotated[
+        str, typer.Option(help="Active learning: units coded when kappa is measured.")
+    ] = "100,200,500,1000,2000",
+    al_batch: Annotated[
+        int, typer.Option(min=1, help="Active learning: units coded a round.")
+    ] = 50,
+    al_seeds: Annotated[
+        int, typer.Option(min=1, help="Active learning: seeds, each its own folds.")
+    ] = 3,
+    al_max_folds: Annotated[
+        int | None,
+        typer.Option(min=1, help="Active learning: folds run per seed (default: all)."),
+    ] = None,
     backend: BackendOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)] = False,
 ) -> None:
     """Cross-validate methods against human coding; write report.json and report.html."""
+    from eval.active_learning import SimulationOptions, parse_checkpoints
     from eval.html_report import write_report
     from service.app.evaluating import EvaluationPlan, evaluate_coded
     from service.app.runtime import build_encoder
 
+    simulation = None
+    if active_learning:
+        simulation = SimulationOptions(
+            checkpoints=parse_checkpoints(al_checkpoints),
+            batch=al_batch,
+            seeds=al_seeds,
+            max_folds=al_max_folds,
+        )
     # Checked now: a bad --out found after the evaluation would throw its minutes away.
     coded_data(data)
     output_folder(out, "--out")
@@ -129,6 +162,7 @@ def evaluate(
         shared_dir=shared_dir,
         min_share=min_share,
         trained_layers=trained_layers,
+        active_learning=simulation,
     )
     chosen = backend_choice(backend)
     with step_progress(quiet) as step:
@@ -138,6 +172,26 @@ def evaluate(
     for result in report.methods:
         kappa = "n/a" if result.kappa is None else f"{result.kappa:.3f}"
         typer.echo(f"  {result.method:<10} kappa {kappa}")
+    if report.active_learning is not None:
+        _print_simulation(report.active_learning)
+
+
+def _print_simulation(simulation: ActiveLearning) -> None:
+    full = simulation.full_data_kappa
+    typer.echo(
+        f"  active learning ({simulation.seeds} seeds, batch {simulation.batch}): full-data "
+        f"kappa {'n/a' if full is None else f'{full:.3f}'}"
+    )
+    for curve in simulation.curves:
+        points = ", ".join(
+            f"{point.n_coded}: {'n/a' if point.kappa is None else f'{point.kappa:.3f}'}"
+            for point in curve.points
+        )
+        reach = curve.units_to_full_kappa
+        typer.echo(
+            f"    {curve.order:<9} {points}; reaches it at "
+            f"{'-' if reach is None else f'{reach:.0f}'} units"
+        )
 
 
 def _note(line: str) -> None:

@@ -25,6 +25,7 @@ from service.cli.evaluate import evaluate
 from service.cli.global_options import global_options
 from service.cli.info import info
 from service.cli.keys import keys_app
+from service.cli.next_units import next_command
 from service.cli.projects import projects_app
 from service.cli.refi import export, import_file
 from service.cli.serve import serve
@@ -55,6 +56,7 @@ app.callback()(global_options)
 app.command("suggest")(suggest)
 app.command("code")(code)
 app.command("evaluate")(evaluate)
+app.command("next")(next_command)
 app.command("serve")(serve)
 app.command("train")(train)
 app.command("import")(import_file)
