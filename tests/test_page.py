@@ -261,7 +261,7 @@ def test_coded_data_and_the_agreement_report(open_page: tuple[TestClient, str]) 
     verdicts = re.findall(
         r'<td>(\d+)</td><td>[^<]*</td><td>[^<]*</td><td class="verdict (\w+)">([^<]+)</td>', page
     )
-    assert len(verdicts) == 3  # the codable codes T.1, T.2 and P
+    assert len(verdicts) == 4  # the codable codes T.1, T.2 and P, and "(no code)", scored too
     for humans, kind, says in verdicts:
         assert kind in TRUST_KINDS
         assert kind != "not_evaluated"

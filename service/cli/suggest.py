@@ -232,13 +232,15 @@ def _print_trust(trust: dict[str, TrustVerdict], evaluation: Path | None) -> Non
     """Each code's verdict under the table: whether its suggestions may stand alone."""
     from eval.trust import short_text
 
+    width = max(40, shutil.get_terminal_size((100, 24)).columns)
     if evaluation is None:
-        typer.echo(
+        _echo_wrapped(
             "trust: not evaluated (give --evaluation with the report.json of `intercoder "
-            "evaluate` on this codebook to learn which codes the machine can code alone)"
+            "evaluate` on this codebook to learn which codes the machine can code alone)",
+            2,
+            width,
         )
         return
-    width = max(40, shutil.get_terminal_size((100, 24)).columns)
     typer.echo(f"trust, from {evaluation}:")
     for code, verdict in trust.items():
         _echo_wrapped(f"  {code}: {short_text(verdict)}", 4, width)
