@@ -56,7 +56,7 @@ def _dialogue_coded_by_the_previous_turn(seed: int = 0) -> tuple[Dialogue, np.nd
     turns = pd.DataFrame(
         {
             "transcript_id": transcripts,
-            "turn_index": [i for i in range(2 * pairs)],
+            "turn_index": list(range(2 * pairs)),
             "speaker": ["therapist", "client"] * pairs,
             "text": [str(i) for i in range(2 * pairs)],
         }

@@ -44,7 +44,10 @@ INPUTS = [f"client: {text} [SEP] How are things?" for text, _ in TEXTS] * 2
 LABELS = np.array([[code == c for c in CLIENT.codable_ids] for _, code in TEXTS * 2])
 GROUPS = [f"t{i % 3}" for i in range(12)]  # one transcript held out, 8 units to fit
 # 4 steps an epoch, a check every 2 steps, dropout on (so torch's random state matters too).
-TINY = TrainConfig(epochs=3, batch_size=2, max_steps=12, checks_per_epoch=2, seed=3)
+# The tiny model has 3 layers: train 2 of them (the default, 4, is for MiniLM's 6).
+TINY = TrainConfig(
+    epochs=3, batch_size=2, max_steps=12, checks_per_epoch=2, seed=3, trained_layers=2
+)
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +194,7 @@ def test_minilm_stopped_and_continued_saves_the_same_weights(tmp_path: Path) -> 
     )
     from tests.test_project_model import _frame
 
-    config = TrainConfig(epochs=2, batch_size=4, max_steps=6, seed=1)
+    config = TrainConfig(epochs=2, batch_size=4, max_steps=6, seed=1, trained_layers=2)
     digest = frame_training_hash(_frame(), CLIENT, config)
     plan = _plan(tmp_path / "models", digest)
     with pytest.raises(TrainingInterrupted):

@@ -102,7 +102,7 @@ def evaluate(
         typer.Option(
             min=1,
             max=6,
-            help="Tuned methods: how many top layers of MiniLM's 6 to fine-tune (default 2, "
+            help="Tuned methods: how many top layers of MiniLM's 6 to fine-tune (default 4, "
             "fixed for every dataset; more layers train more slowly).",
         ),
     ] = None,

@@ -58,7 +58,7 @@ def train(
         typer.Option(
             min=1,
             max=6,
-            help="How many top layers of MiniLM's 6 to fine-tune (default 2); more train "
+            help="How many top layers of MiniLM's 6 to fine-tune (default 4); more train "
             "more slowly.",
         ),
     ] = None,
