@@ -39,6 +39,7 @@ from models.encoder import Encoder, load_encoder
 DECAY = 0.8  # weight of the k-th previous turn in the pooled mean: DECAY ** k
 SWDA_CONVERSATIONS = 300  # the harness's SwDA set-up: a seeded sample of 300 conversations
 MAX_TRAIN_UNITS = 20_000  # and a cap of 20,000 training units a fold
+DATASETS_READ = ("annomi:therapist", "annomi:client", "swda")  # single-label, with dialogue
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def load_dialogue(name: str) -> Dialogue:
     elif name in ("annomi:therapist", "annomi:client"):
         turns = pd.concat([load_dataset("annomi:therapist")[1], load_dataset("annomi:client")[1]])
     else:
-        raise SystemExit(f"error: expected annomi:therapist, annomi:client or swda, got {name!r}")
+        raise ValueError(f"expected one of {', '.join(DATASETS_READ)}, got {name!r}")
     table = pd.DataFrame(
         {
             "transcript_id": turns["transcript_id"].astype(str),
@@ -190,7 +191,7 @@ def evaluate_windows(name: str, model: str, windows: Sequence[int], encoder: Enc
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--data", required=True)
+    parser.add_argument("--data", required=True, choices=DATASETS_READ)
     parser.add_argument("--model", choices=("concat", "attention"), default="attention")
     parser.add_argument("--windows", default="0,1,2,6,10")
     parser.add_argument("--data-dir", type=Path, required=True, help="intercoder data folder")
