@@ -47,6 +47,7 @@ from models.next_units import RankedUnit, rank_units, warm_after
 from models.suggesters import BaseSuggester, Decisions, make_suggester
 from models.suggesters.base import IndexKind
 from models.suggesters.compact import CompactSuggestions
+from models.suggesters.groups import exclusive_columns
 from models.suggestions import UnitSuggestion
 
 RECALIBRATE_AFTER_SHARE = 0.1
@@ -258,11 +259,7 @@ class ProjectCoder:
         self._check_fitted()
         code_ids = self.codebook_.codable_ids
         warm = not self.cold_start_ and self.exemplar_count_ >= warm_after(len(code_ids))
-        column = {code: j for j, code in enumerate(code_ids)}
-        exclusive = [
-            np.array([column[code] for code in members], dtype=np.intp)
-            for members in self.codebook_.exclusive_groups.values()
-        ]
+        exclusive = exclusive_columns(self.codebook_, code_ids)
         decisions = self.decide_vectors(vectors) if warm else None
         coded = vectors[:0] if self.coded_vectors_ is None else self.coded_vectors_
         return rank_units(vectors, coded, decisions, exclusive, n=n, seed=seed)

@@ -23,6 +23,15 @@ GroupRule = Literal["best", "best-or-none", "threshold"]
 Group = tuple[NDArray[np.intp], GroupRule]
 
 
+def exclusive_columns(codebook: Codebook, code_ids: tuple[str, ...]) -> list[NDArray[np.intp]]:
+    """The columns (positions in ``code_ids``) of each exclusive category's codes."""
+    column = {code: j for j, code in enumerate(code_ids)}
+    return [
+        np.array([column[code] for code in members], dtype=np.intp)
+        for members in codebook.exclusive_groups.values()
+    ]
+
+
 def exclusive_groups(
     codebook: Codebook, code_ids: tuple[str, ...], labels: NDArray[np.bool_], learns_no_code: bool
 ) -> list[Group]:
@@ -30,10 +39,8 @@ def exclusive_groups(
     training unit carries exactly one of its codes (AnnoMI, SwDA); its most likely class, a
     code or no code, where the head learns "no code" and each unit carries at most one; else
     its best code if that passes its threshold."""
-    column = {code: j for j, code in enumerate(code_ids)}
     groups: list[Group] = []
-    for members in codebook.exclusive_groups.values():
-        columns = np.array([column[code] for code in members], dtype=np.intp)
+    for columns in exclusive_columns(codebook, code_ids):
         per_unit = labels[:, columns].sum(axis=1)
         rule: GroupRule = "threshold"
         if len(labels) and (per_unit == 1).all():
